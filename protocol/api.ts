@@ -1,0 +1,175 @@
+// The agent API (UI, tray and CLI <-> agent): request and response bodies with runtime validation.
+// Every body that crosses the boundary is parsed with these schemas on the receiving side.
+import { z } from 'zod';
+
+export const isoDateTime = z.iso.datetime({ offset: true });
+
+// ---- errors -------------------------------------------------------------------------------
+
+export const FieldError = z.object({ path: z.string(), message: z.string() });
+export type FieldError = z.infer<typeof FieldError>;
+
+export const ApiError = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    fields: z.array(FieldError).optional(),
+  }),
+});
+export type ApiError = z.infer<typeof ApiError>;
+
+/** Turns a zod error into field errors a UI can show next to its inputs. */
+export function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.length > 0 ? issue.path.map(String).join('.') : '(body)',
+    message: issue.message,
+  }));
+}
+
+// ---- sharing --------------------------------------------------------------------------------
+
+export const SharingMode = z.enum(['on', 'off', 'snooze', 'drain']);
+export type SharingMode = z.infer<typeof SharingMode>;
+
+/** `POST /api/v1/sharing`: the single place for manual control (UI, tray, CLI). */
+export const SharingRequest = z
+  .object({
+    mode: SharingMode,
+    until: isoDateTime.optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.mode === 'snooze' && v.until === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['until'], message: 'snooze needs "until": the time sharing may start again' });
+    }
+    if (v.mode !== 'snooze' && v.until !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['until'], message: `"until" only goes with mode "snooze", not "${v.mode}"` });
+    }
+  });
+export type SharingRequest = z.infer<typeof SharingRequest>;
+
+/** What the user asked for, as stored. */
+export const ManualSharing = z.object({
+  mode: SharingMode,
+  until: isoDateTime.nullable(),
+  changedAt: isoDateTime.nullable(),
+});
+export type ManualSharing = z.infer<typeof ManualSharing>;
+
+// ---- settings -------------------------------------------------------------------------------
+
+export const SETTINGS_SCHEMA_VERSION = 1;
+
+export const Consent = z.object({
+  /** When the user completed the first-run screen; null until then, and sharing stays off. */
+  acceptedAt: isoDateTime.nullable(),
+  /** Which version of the first-run text they accepted. */
+  version: z.number().int().nonnegative(),
+});
+export type Consent = z.infer<typeof Consent>;
+
+export const Settings = z
+  .object({
+    schemaVersion: z.literal(SETTINGS_SCHEMA_VERSION),
+    consent: Consent,
+    startAtLogin: z.boolean(),
+    sharing: ManualSharing,
+  })
+  .strict();
+export type Settings = z.infer<typeof Settings>;
+
+export function defaultSettings(): Settings {
+  return {
+    schemaVersion: SETTINGS_SCHEMA_VERSION,
+    consent: { acceptedAt: null, version: 0 },
+    startAtLogin: false,
+    // Off until the user says otherwise on the first-run screen.
+    sharing: { mode: 'off', until: null, changedAt: null },
+  };
+}
+
+/** `PATCH /api/v1/settings`. Sharing is not patched here: it has its own endpoint. Consent can only
+ * be given (true), with the version of the text the user saw; withdrawing it is `consent: false`. */
+export const SettingsPatch = z
+  .object({
+    startAtLogin: z.boolean().optional(),
+    consent: z
+      .union([
+        z.object({ accepted: z.literal(true), version: z.number().int().positive() }).strict(),
+        z.object({ accepted: z.literal(false) }).strict(),
+      ])
+      .optional(),
+  })
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, { message: 'the patch changes nothing' });
+export type SettingsPatch = z.infer<typeof SettingsPatch>;
+
+// ---- status ---------------------------------------------------------------------------------
+
+export const EffectiveState = z.enum(['sharing', 'paused', 'draining', 'off', 'error']);
+export type EffectiveState = z.infer<typeof EffectiveState>;
+
+export const Reason = z.object({ code: z.string(), text: z.string() });
+export type Reason = z.infer<typeof Reason>;
+
+export const Problem = z.object({
+  code: z.string(),
+  text: z.string(),
+  at: isoDateTime,
+});
+export type Problem = z.infer<typeof Problem>;
+
+export const Status = z.object({
+  agent: z.object({
+    version: z.string(),
+    pid: z.number().int(),
+    startedAt: isoDateTime,
+    dataDir: z.string(),
+    host: z.string(),
+    platform: z.string(),
+    headless: z.boolean(),
+  }),
+  consent: z.object({ required: z.boolean(), currentVersion: z.number().int() }),
+  startAtLogin: z.boolean(),
+  sharing: z.object({
+    manual: ManualSharing,
+    state: EffectiveState,
+    reason: Reason,
+  }),
+  /** Things the user should know about: a settings file that was kept aside, a log that cannot be written… */
+  problems: z.array(Problem),
+  updatedAt: isoDateTime,
+});
+export type Status = z.infer<typeof Status>;
+
+export const Health = z.object({
+  ok: z.literal(true),
+  name: z.literal('offhours-agent'),
+  version: z.string(),
+  apiVersion: z.number().int(),
+});
+export type Health = z.infer<typeof Health>;
+
+// ---- events WebSocket -----------------------------------------------------------------------
+
+export const ClientMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('auth'), token: z.string().min(1).max(256) }).strict(),
+  z.object({ type: z.literal('ping'), id: z.number().int().optional() }).strict(),
+]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+
+export const ServerMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hello'), apiVersion: z.number().int(), version: z.string() }),
+  z.object({ type: z.literal('status'), status: Status }),
+  z.object({ type: z.literal('pong'), id: z.number().int().optional() }),
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+]);
+export type ServerMessage = z.infer<typeof ServerMessage>;
+
+/** Close codes for the events socket (4000–4999 are for applications). */
+export const WS_CLOSE = {
+  unauthorized: 4401,
+  authTimeout: 4408,
+  badMessage: 4400,
+  shuttingDown: 4503,
+} as const;

@@ -1,0 +1,35 @@
+// The one narrow channel between the agent and Electron main: the agent asks main to start a
+// worker process (only main can create utility processes) and main answers with its pid and a
+// MessagePort to it. Main never takes a path or an argument list from this channel: it maps a
+// worker kind to an entry it ships.
+import { z } from 'zod';
+
+export const WorkerKind = z.enum(['render', 'infer', 'seal']);
+export type WorkerKind = z.infer<typeof WorkerKind>;
+
+const requestId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+
+/** Agent -> main. */
+export const AgentToMain = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), url: z.url(), port: z.number().int().min(1).max(65_535) }).strict(),
+  z
+    .object({
+      type: z.literal('start-worker'),
+      requestId,
+      kind: WorkerKind,
+      /** Shown in the OS's process list and Electron's crash reports. */
+      jobId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+    })
+    .strict(),
+  z.object({ type: z.literal('stop-worker'), pid: z.number().int().positive() }).strict(),
+]);
+export type AgentToMain = z.infer<typeof AgentToMain>;
+
+/** Main -> agent. `worker-started` carries the MessagePort as a transferred port, not in the body. */
+export const MainToAgent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('worker-started'), requestId, pid: z.number().int().positive() }).strict(),
+  z.object({ type: z.literal('worker-start-failed'), requestId, error: z.string() }).strict(),
+  z.object({ type: z.literal('worker-exited'), pid: z.number().int().positive(), code: z.number().int().nullable() }).strict(),
+  z.object({ type: z.literal('shutdown') }).strict(),
+]);
+export type MainToAgent = z.infer<typeof MainToAgent>;
