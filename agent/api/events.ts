@@ -1,0 +1,134 @@
+// The events WebSocket. Browsers cannot set headers on a WebSocket, so a client authenticates
+// either with a second subprotocol carrying the token or with its first message; never with a
+// query string (those end up in logs and history). Upgrades from a foreign Origin are refused.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  ClientMessage,
+  WS_CLOSE,
+  WS_PROTOCOL,
+  WS_TOKEN_PROTOCOL_PREFIX,
+  type ServerMessage,
+  type Status,
+} from '../../protocol/index.js';
+import { tokenMatches } from '../token.js';
+import type { Logger } from '../logger.js';
+
+const AUTH_TIMEOUT_MS = 5_000;
+/** A client that stops reading is dropped rather than buffered without bound. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+
+export interface EventsHub {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, origins: Set<string>): void;
+  broadcastStatus(status: Status): void;
+  clientCount(): number;
+  close(): void;
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.write(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.destroy();
+}
+
+function offeredProtocols(req: IncomingMessage): string[] {
+  return (req.headers['sec-websocket-protocol'] ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+}
+
+export function createEventsHub(opts: { token: string; version: string; apiVersion: number; currentStatus: () => Status; log: Logger }): EventsHub {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 16 * 1024,
+    // Echo only the protocol name, never the token protocol.
+    handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+  });
+  const authed = new Set<WebSocket>();
+
+  const send = (ws: WebSocket, msg: ServerMessage) => {
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+      opts.log.warn('dropping an events client that stopped reading', { buffered: ws.bufferedAmount });
+      ws.terminate();
+      return;
+    }
+    ws.send(JSON.stringify(msg));
+  };
+
+  const admit = (ws: WebSocket) => {
+    authed.add(ws);
+    send(ws, { type: 'hello', apiVersion: opts.apiVersion, version: opts.version });
+    send(ws, { type: 'status', status: opts.currentStatus() });
+  };
+
+  return {
+    handleUpgrade(req, socket, head, origins) {
+      const origin = req.headers.origin;
+      // Browsers always send Origin; a page from another site must never read our events.
+      if (origin !== undefined && !origins.has(origin)) {
+        opts.log.warn('refused an events socket from a foreign origin', { origin });
+        refuse(socket, 403, 'Forbidden');
+        return;
+      }
+      const offered = offeredProtocols(req);
+      const tokenProto = offered.find((p) => p.startsWith(WS_TOKEN_PROTOCOL_PREFIX));
+      if (tokenProto !== undefined && !tokenMatches(opts.token, tokenProto.slice(WS_TOKEN_PROTOCOL_PREFIX.length))) {
+        refuse(socket, 401, 'Unauthorized');
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        ws.on('error', (err) => opts.log.debug('events socket error', { err }));
+        ws.on('close', () => authed.delete(ws));
+        if (tokenProto !== undefined) {
+          admit(ws);
+        } else {
+          const timer = setTimeout(() => ws.close(WS_CLOSE.authTimeout, 'authenticate first'), AUTH_TIMEOUT_MS);
+          ws.once('close', () => clearTimeout(timer));
+          ws.on('message', function first(raw) {
+            if (authed.has(ws)) return;
+            clearTimeout(timer);
+            ws.off('message', first);
+            let parsed: ReturnType<typeof ClientMessage.safeParse>;
+            try {
+              parsed = ClientMessage.safeParse(JSON.parse(String(raw)));
+            } catch {
+              ws.close(WS_CLOSE.badMessage, 'not JSON');
+              return;
+            }
+            if (!parsed.success || parsed.data.type !== 'auth') {
+              ws.close(WS_CLOSE.unauthorized, 'the first message must be {"type":"auth","token":...}');
+              return;
+            }
+            if (!tokenMatches(opts.token, parsed.data.token)) {
+              ws.close(WS_CLOSE.unauthorized, 'wrong token');
+              return;
+            }
+            admit(ws);
+          });
+        }
+        ws.on('message', (raw) => {
+          if (!authed.has(ws)) return;
+          let msg: ReturnType<typeof ClientMessage.safeParse>;
+          try {
+            msg = ClientMessage.safeParse(JSON.parse(String(raw)));
+          } catch {
+            send(ws, { type: 'error', code: 'bad_message', message: 'messages must be JSON' });
+            return;
+          }
+          if (!msg.success) send(ws, { type: 'error', code: 'bad_message', message: msg.error.issues[0]?.message ?? 'invalid message' });
+          else if (msg.data.type === 'ping') send(ws, { type: 'pong', ...(msg.data.id !== undefined ? { id: msg.data.id } : {}) });
+        });
+      });
+    },
+    broadcastStatus(status) {
+      for (const ws of authed) send(ws, { type: 'status', status });
+    },
+    clientCount: () => authed.size,
+    close() {
+      for (const ws of wss.clients) ws.close(WS_CLOSE.shuttingDown, 'agent stopping');
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,179 @@
+// The agent's local API: HTTP + WebSocket on loopback only. Every /api request needs the bearer
+// token; every body is validated with the schemas in protocol/; the built dashboard is served at
+// `/` so the UI's API calls are same-origin.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  API_PREFIX,
+  API_VERSION,
+  SettingsPatch,
+  SharingRequest,
+  dashboardCsp,
+  fieldErrors,
+  type Health,
+  type Settings,
+  type Status,
+} from '../../protocol/index.js';
+import type { Logger } from '../logger.js';
+import { bearerToken, tokenMatches } from '../token.js';
+import { createEventsHub } from './events.js';
+import { HttpError, allowedHosts, allowedOrigins, readJsonBody, sendError, sendJson } from './http-util.js';
+import type { StaticFiles } from './static-files.js';
+import { SharingRequestError } from '../sharing.js';
+
+/** What the API needs from the agent; the agent composes it, tests can too. */
+export interface ApiCore {
+  status(): Status;
+  settings(): Settings;
+  patchSettings(patch: SettingsPatch): Promise<Settings>;
+  setSharing(req: SharingRequest): Promise<Status>;
+  onStatus(listener: (status: Status) => void): () => void;
+}
+
+export interface ApiServerOptions {
+  core: ApiCore;
+  token: string;
+  version: string;
+  files: StaticFiles;
+  log: Logger;
+}
+
+export interface ApiServer {
+  listen(port: number): Promise<number>;
+  readonly port: number;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+
+export function createApiServer(opts: ApiServerOptions): ApiServer {
+  const { core, log } = opts;
+  let port = 0;
+  const events = createEventsHub({ token: opts.token, version: opts.version, apiVersion: API_VERSION, currentStatus: () => core.status(), log });
+  const unsubscribe = core.onStatus((s) => events.broadcastStatus(s));
+
+  const validate = <T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import('zod').ZodError } }, body: unknown): T => {
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) throw new HttpError(400, 'invalid_request', 'the request body is not valid', fieldErrors(parsed.error));
+    return parsed.data;
+  };
+
+  const routes: Record<string, Partial<Record<string, Handler>>> = {
+    [`${API_PREFIX}/health`]: {
+      GET: (_req, res) => sendJson(res, 200, { ok: true, name: 'offhours-agent', version: opts.version, apiVersion: API_VERSION } satisfies Health),
+    },
+    [`${API_PREFIX}/status`]: { GET: (_req, res) => sendJson(res, 200, core.status()) },
+    [`${API_PREFIX}/settings`]: {
+      GET: (_req, res) => sendJson(res, 200, core.settings()),
+      PATCH: async (req, res) => sendJson(res, 200, await core.patchSettings(validate(SettingsPatch, await readJsonBody(req)))),
+    },
+    [`${API_PREFIX}/sharing`]: {
+      POST: async (req, res) => {
+        const body = validate(SharingRequest, await readJsonBody(req));
+        try {
+          sendJson(res, 200, await core.setSharing(body));
+        } catch (err) {
+          if (err instanceof SharingRequestError) {
+            const status = err.code === 'consent_required' ? 409 : 400;
+            throw new HttpError(status, err.code, err.message, err.field ? [{ path: err.field, message: err.message }] : undefined);
+          }
+          throw err;
+        }
+      },
+    },
+  };
+
+  const securityHeaders = () => ({
+    'content-security-policy': dashboardCsp(`http://127.0.0.1:${port}`),
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+  });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
+    // Only loopback names: a page on another site that re-points its DNS at 127.0.0.1 is refused.
+    if (!allowedHosts(port).has(req.headers.host ?? '')) throw new HttpError(421, 'misdirected', 'this agent only answers on its loopback address');
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    if (url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`)) {
+      if (!tokenMatches(opts.token, bearerToken(req.headers.authorization))) {
+        res.setHeader('www-authenticate', 'Bearer realm="offhours"');
+        throw new HttpError(401, 'unauthorized', 'a valid API token is required (Authorization: Bearer <token>)');
+      }
+      const route = routes[url.pathname];
+      if (!route) throw new HttpError(404, 'not_found', `no such endpoint: ${url.pathname}`);
+      const handler = route[req.method ?? 'GET'];
+      if (!handler) {
+        res.setHeader('allow', Object.keys(route).join(', '));
+        throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed on ${url.pathname}`);
+      }
+      await handler(req, res);
+      log.debug('api', { method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(performance.now() - started) });
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'method_not_allowed', 'the dashboard is read-only');
+    if (!opts.files.available && url.pathname === '/') {
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', ...securityHeaders() });
+      res.end(`The dashboard is not built (looked in ${opts.files.dir}). Run "npm run build".\n`);
+      return;
+    }
+    if (!opts.files.serve(url.pathname, res, securityHeaders())) throw new HttpError(404, 'not_found', 'not found');
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (err instanceof HttpError) {
+        sendError(res, err);
+      } else {
+        log.error('request failed', { method: req.method, path: req.url?.split('?')[0], err });
+        sendError(res, new HttpError(500, 'internal', 'the agent could not handle this request; see its log'));
+      }
+    });
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+
+  server.on('upgrade', (req, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    const path = (req.url ?? '').split('?')[0];
+    if (!allowedHosts(port).has(req.headers.host ?? '') || path !== `${API_PREFIX}/events`) {
+      socket.write('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.destroy();
+      return;
+    }
+    events.handleUpgrade(req, socket, head, allowedOrigins(port));
+  });
+  server.on('clientError', (_err, socket) => socket.destroy());
+
+  return {
+    server,
+    get port() {
+      return port;
+    },
+    listen(requested) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ port: requested, host: '127.0.0.1', exclusive: true }, () => {
+          server.off('error', reject);
+          port = (server.address() as AddressInfo).port;
+          resolve(port);
+        });
+      });
+    },
+    close() {
+      unsubscribe();
+      events.close();
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,30 @@
+// Settings migrations: each step takes the document of version N and returns version N+1.
+// A file from a newer Offhours is not downgraded: it is kept aside like an unreadable one.
+
+export interface Migration {
+  from: number;
+  migrate(doc: Record<string, unknown>): Record<string, unknown>;
+}
+
+/** Version 1 is the first released schema; later steps go here, in order. */
+export const SETTINGS_MIGRATIONS: readonly Migration[] = [];
+
+export function migrateSettings(
+  raw: unknown,
+  migrations: readonly Migration[],
+  currentVersion: number,
+): { value: Record<string, unknown>; from: number } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('it is not a JSON object');
+  let doc = raw as Record<string, unknown>;
+  const from = doc.schemaVersion;
+  if (typeof from !== 'number' || !Number.isInteger(from) || from < 1) throw new Error('it has no valid schemaVersion');
+  if (from > currentVersion) {
+    throw new Error(`it was written by a newer Offhours (settings version ${from}; this one understands up to ${currentVersion})`);
+  }
+  for (let v = from; v < currentVersion; v++) {
+    const step = migrations.find((m) => m.from === v);
+    if (!step) throw new Error(`no migration from settings version ${v}`);
+    doc = { ...step.migrate(doc), schemaVersion: v + 1 };
+  }
+  return { value: doc, from };
+}

@@ -1,0 +1,56 @@
+// The API bearer token: created on first run, kept in the data directory readable by the user only.
+import { chmodSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { openSync, writeSync, closeSync } from 'node:fs';
+import { DATA_FILES } from '../protocol/index.js';
+
+export interface TokenResult {
+  token: string;
+  created: boolean;
+  /** Set when the file's permissions were wider than user-only and have been narrowed. */
+  fixedPermissions: boolean;
+}
+
+export function tokenPath(dataDir: string): string {
+  return join(dataDir, DATA_FILES.token);
+}
+
+export function ensureToken(dataDir: string): TokenResult {
+  const path = tokenPath(dataDir);
+  try {
+    const fd = openSync(path, 'wx', 0o600);
+    const token = randomBytes(32).toString('hex');
+    try {
+      writeSync(fd, `${token}\n`);
+    } finally {
+      closeSync(fd);
+    }
+    return { token, created: true, fixedPermissions: false };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+  let fixedPermissions = false;
+  if (process.platform !== 'win32' && (statSync(path).mode & 0o077) !== 0) {
+    chmodSync(path, 0o600);
+    fixedPermissions = true;
+  }
+  const token = readFileSync(path, 'utf8').trim();
+  if (!/^[0-9a-f]{64}$/.test(token)) throw new Error(`The API token file ${path} is damaged; delete it and restart the agent to make a new one.`);
+  return { token, created: false, fixedPermissions };
+}
+
+/** Constant-time comparison; hashing first makes the lengths equal without leaking them. */
+export function tokenMatches(expected: string, presented: string | undefined | null): boolean {
+  if (!presented) return false;
+  const a = createHash('sha256').update(expected).digest();
+  const b = createHash('sha256').update(presented).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** Reads `Authorization: Bearer <token>`; anything else is no token. */
+export function bearerToken(header: string | undefined): string | null {
+  if (!header) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m ? (m[1] ?? null) : null;
+}
