@@ -1,0 +1,428 @@
+// The one owner of the dashboard's connection to the agent: it loads status and settings over HTTP,
+// follows status pushes on the events socket, reconnects when the socket drops, and runs the user's
+// actions. Pages read its state through useSyncExternalStore and never fetch on their own, so there
+// is one answer to "is the agent there, and what did it last say?".
+// The network, the token source and the timer are injected: component tests drive it with fakes.
+import {
+  API_PREFIX,
+  API_VERSION,
+  CONSENT_VERSION,
+  ServerMessage,
+  Settings,
+  SettingsPatch,
+  SharingRequest,
+  Status,
+  WS_CLOSE,
+  WS_PROTOCOL,
+  type FieldError,
+} from '../protocol/index.js';
+import { createAgentHttp, failureOf, type AgentFailure, type FetchLike } from './agent-http.js';
+import type { TokenSource } from './token-source.js';
+
+export type Phase = 'loading' | 'unauthorized' | 'connected' | 'disconnected' | 'error';
+
+export interface ActionError {
+  code: string;
+  message: string;
+  fields?: FieldError[];
+}
+
+export type ActionResult = { ok: true } | { ok: false; error: ActionError };
+
+export interface ConnectionState {
+  readonly phase: Phase;
+  /** The last status the agent sent; kept while disconnected (then it is stale). */
+  readonly status?: Status;
+  readonly settings?: Settings;
+  /** Why the connection is not (fully) working, or the last protocol problem seen. */
+  readonly lastError?: string;
+  /** Only in phase 'unauthorized': whether there was no token at all or the agent refused it. */
+  readonly auth?: 'missing' | 'rejected';
+  /** The user action now in flight ('sharing:on', 'settings', 'first-run'…); null when idle. */
+  readonly pending: string | null;
+  /** The last action that failed, until the user dismisses it or starts another. */
+  readonly actionError?: ActionError;
+}
+
+/** Method syntax makes the parameter bivariant, so the DOM's WebSocket (whose handlers take
+ * MessageEvent, CloseEvent…) fits this narrower shape and a test fake can implement it too. */
+type Handler<E> = { bivarianceHack(event: E): void }['bivarianceHack'];
+
+/** The slice of the browser's WebSocket the connection uses. */
+export interface SocketLike {
+  onopen: Handler<unknown> | null;
+  onmessage: Handler<{ data: unknown }> | null;
+  onclose: Handler<{ code: number; reason: string }> | null;
+  onerror: Handler<unknown> | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export interface ConnectionDeps {
+  /** The agent's origin (the page's own, e.g. http://127.0.0.1:47823). */
+  baseUrl: string;
+  fetch: FetchLike;
+  openSocket: (url: string, protocols: string[]) => SocketLike;
+  tokens: TokenSource;
+  /** Runs fn after ms and returns a cancel function. Defaults to setTimeout. */
+  schedule?: (fn: () => void, ms: number) => () => void;
+  /** Where protocol problems are reported besides the state (the console by default). */
+  warn?: (message: string, detail?: unknown) => void;
+}
+
+export interface FirstRunChoice {
+  startAtLogin: boolean;
+  startSharing: boolean;
+}
+
+export interface AgentConnection {
+  subscribe(listener: () => void): () => void;
+  getSnapshot(): ConnectionState;
+  start(): void;
+  retry(): void;
+  setSharing(request: SharingRequest): Promise<ActionResult>;
+  patchSettings(patch: SettingsPatch): Promise<ActionResult>;
+  /** Consent (and start-at-login) in one PATCH, then optionally turns sharing on. */
+  completeFirstRun(choice: FirstRunChoice): Promise<ActionResult>;
+  /** Uses a token the user pasted, and connects again with it. Returns false if it cannot be a token. */
+  setToken(token: string): boolean;
+  dismissActionError(): void;
+  dispose(): void;
+}
+
+export const RECONNECT_BASE_MS = 500;
+export const RECONNECT_MAX_MS = 10_000;
+
+/** Exponential, without jitter: one dashboard per agent on loopback, so there is no herd to spread. */
+export function reconnectDelay(attempt: number): number {
+  return Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** attempt);
+}
+
+export function eventsUrl(baseUrl: string): string {
+  const url = new URL(`${API_PREFIX}/events`, baseUrl);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.toString();
+}
+
+const defaultSchedule = (fn: () => void, ms: number): (() => void) => {
+  const id = setTimeout(fn, ms);
+  return () => clearTimeout(id);
+};
+
+function actionErrorOf(failure: AgentFailure): ActionError {
+  if (failure.kind === 'rejected') {
+    return { code: failure.code, message: failure.message, ...(failure.fields ? { fields: failure.fields } : {}) };
+  }
+  return { code: failure.kind, message: failure.message };
+}
+
+export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
+  const http = createAgentHttp(deps.fetch, deps.baseUrl);
+  const schedule = deps.schedule ?? defaultSchedule;
+  const warn = deps.warn ?? ((message: string, detail?: unknown) => console.warn(`[offhours] ${message}`, detail ?? ''));
+  const listeners = new Set<() => void>();
+
+  let state: ConnectionState = { phase: 'loading', pending: null };
+  let token: string | null = null;
+  let socket: SocketLike | null = null;
+  let cancelReconnect: (() => void) | null = null;
+  let attempt = 0;
+  // Each load gets a number; answers to an older load (overtaken by retry()) are dropped.
+  let loadGeneration = 0;
+  let disposed = false;
+
+  function set(patch: Partial<ConnectionState>): void {
+    state = { ...state, ...patch };
+    for (const listener of [...listeners]) listener();
+  }
+
+  /** Pushes and action answers can cross on the wire; the newer status wins. */
+  function applyStatus(status: Status): void {
+    const current = state.status;
+    if (current && Date.parse(status.updatedAt) < Date.parse(current.updatedAt)) return;
+    set({ status });
+  }
+
+  function closeSocket(): void {
+    const ws = socket;
+    socket = null; // before close(), so its close event is recognised as ours and ignored
+    if (ws) {
+      try {
+        ws.close(1000, 'dashboard closed the connection');
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  function stopReconnecting(): void {
+    cancelReconnect?.();
+    cancelReconnect = null;
+  }
+
+  function becomeUnauthorized(auth: 'missing' | 'rejected'): void {
+    loadGeneration++;
+    closeSocket();
+    stopReconnecting();
+    set({
+      phase: 'unauthorized',
+      auth,
+      status: undefined,
+      settings: undefined,
+      pending: null,
+      actionError: undefined,
+      lastError: auth === 'missing' ? 'No access token.' : 'The agent did not accept the access token.',
+    });
+  }
+
+  function scheduleReconnect(reason: string): void {
+    closeSocket();
+    stopReconnecting();
+    const delay = reconnectDelay(attempt);
+    attempt++;
+    set({ phase: 'disconnected', lastError: reason });
+    cancelReconnect = schedule(() => {
+      cancelReconnect = null;
+      void load('reconnect');
+    }, delay);
+  }
+
+  function reportBadMessage(detail: unknown): void {
+    const message = 'Ignored a message from the agent that does not match the protocol.';
+    warn(message, detail);
+    set({ lastError: message });
+  }
+
+  function handleMessage(data: unknown): void {
+    let json: unknown;
+    try {
+      json = typeof data === 'string' ? JSON.parse(data) : undefined;
+    } catch {
+      json = undefined;
+    }
+    const parsed = ServerMessage.safeParse(json);
+    if (!parsed.success) {
+      reportBadMessage(parsed.error.issues[0] ?? data);
+      return;
+    }
+    const message = parsed.data;
+    switch (message.type) {
+      case 'hello':
+        if (message.apiVersion !== API_VERSION) {
+          closeSocket();
+          set({
+            phase: 'error',
+            lastError: `This dashboard speaks API version ${API_VERSION}, but the agent speaks version ${message.apiVersion}. Reload the page.`,
+          });
+          return;
+        }
+        // Authenticated: the link works, so the next drop starts its backoff from the beginning.
+        attempt = 0;
+        return;
+      case 'status':
+        applyStatus(message.status);
+        if (state.phase === 'disconnected') set({ phase: 'connected', lastError: undefined });
+        return;
+      case 'error':
+        warn(`The agent reported a problem on the events socket: ${message.code}`, message.message);
+        set({ lastError: message.message });
+        return;
+      case 'pong':
+        return;
+    }
+  }
+
+  function openEvents(tok: string): void {
+    let ws: SocketLike;
+    try {
+      ws = deps.openSocket(eventsUrl(deps.baseUrl), [WS_PROTOCOL]);
+    } catch (error) {
+      scheduleReconnect(`Could not open the events connection: ${String(error)}`);
+      return;
+    }
+    socket = ws;
+    ws.onopen = () => {
+      if (socket !== ws) return;
+      // The token goes in the first message, never the URL: URLs end up in logs.
+      ws.send(JSON.stringify({ type: 'auth', token: tok }));
+    };
+    ws.onmessage = (event) => {
+      if (socket === ws) handleMessage(event.data);
+    };
+    ws.onclose = (event) => {
+      if (socket !== ws) return;
+      socket = null;
+      if (event.code === WS_CLOSE.unauthorized) {
+        becomeUnauthorized('rejected');
+        return;
+      }
+      scheduleReconnect('Lost connection to the Offhours agent.');
+    };
+    // Browsers always follow an error with a close event, which does the work.
+    ws.onerror = () => undefined;
+  }
+
+  async function load(mode: 'initial' | 'reconnect'): Promise<void> {
+    const generation = ++loadGeneration;
+    closeSocket();
+    stopReconnecting();
+    const stillCurrent = () => generation === loadGeneration && !disposed;
+
+    let tok: string | null;
+    try {
+      tok = await deps.tokens.read();
+    } catch {
+      tok = null;
+    }
+    if (!stillCurrent()) return;
+    if (!tok) {
+      becomeUnauthorized('missing');
+      return;
+    }
+    token = tok;
+
+    try {
+      const [status, settings] = await Promise.all([
+        http.request(tok, 'GET', '/status', Status),
+        http.request(tok, 'GET', '/settings', Settings),
+      ]);
+      if (!stillCurrent()) return;
+      if (mode === 'initial') {
+        set({ phase: 'connected', status, settings, lastError: undefined, auth: undefined });
+      } else {
+        // Still 'disconnected' until the new socket delivers a status: an agent that answers HTTP
+        // but refuses the socket would otherwise flicker between connected and disconnected.
+        set({ status, settings });
+      }
+      openEvents(tok);
+    } catch (error) {
+      if (!stillCurrent()) return;
+      const failure = failureOf(error);
+      if (failure.kind === 'unauthorized') {
+        becomeUnauthorized('rejected');
+        return;
+      }
+      // While reconnecting, an agent that is down or restarting is expected: keep trying.
+      if (mode === 'reconnect' && (failure.kind === 'unreachable' || failure.kind === 'server')) {
+        scheduleReconnect(failure.message);
+        return;
+      }
+      set({ phase: 'error', lastError: failure.message });
+    }
+  }
+
+  async function refreshStatus(tok: string): Promise<void> {
+    try {
+      applyStatus(await http.request(tok, 'GET', '/status', Status));
+    } catch {
+      // Best effort: the events socket brings the same change, and a real outage shows there.
+    }
+  }
+
+  async function act(name: string, run: (tok: string) => Promise<void>): Promise<ActionResult> {
+    if (state.pending !== null) {
+      return { ok: false, error: { code: 'busy', message: 'Another change is still being applied.' } };
+    }
+    const tok = token;
+    if (!tok) return { ok: false, error: { code: 'unauthorized', message: 'Not connected to the agent.' } };
+    set({ pending: name, actionError: undefined });
+    try {
+      await run(tok);
+      if (!disposed) set({ pending: null });
+      return { ok: true };
+    } catch (error) {
+      const failure = failureOf(error);
+      if (failure.kind === 'unauthorized') {
+        becomeUnauthorized('rejected');
+        return { ok: false, error: actionErrorOf(failure) };
+      }
+      const actionError = actionErrorOf(failure);
+      if (!disposed) set({ pending: null, actionError });
+      return { ok: false, error: actionError };
+    }
+  }
+
+  function invalidInput(message: string, fields: FieldError[]): ActionResult {
+    const error: ActionError = { code: 'invalid_request', message, fields };
+    set({ actionError: error });
+    return { ok: false, error };
+  }
+
+  function fieldsOf(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): FieldError[] {
+    return issues.map((issue) => ({
+      path: issue.path.length > 0 ? issue.path.map(String).join('.') : '(body)',
+      message: issue.message,
+    }));
+  }
+
+  return {
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    getSnapshot: () => state,
+    start() {
+      void load('initial');
+    },
+    retry() {
+      attempt = 0;
+      if (state.status) {
+        if (state.phase === 'error') set({ phase: 'disconnected' });
+        void load('reconnect');
+      } else {
+        set({ phase: 'loading', lastError: undefined });
+        void load('initial');
+      }
+    },
+    setSharing(request) {
+      const parsed = SharingRequest.safeParse(request);
+      if (!parsed.success) return Promise.resolve(invalidInput('That sharing change is not valid.', fieldsOf(parsed.error.issues)));
+      return act(`sharing:${parsed.data.mode}`, async (tok) => {
+        applyStatus(await http.request(tok, 'POST', '/sharing', Status, parsed.data));
+      });
+    },
+    patchSettings(patch) {
+      const parsed = SettingsPatch.safeParse(patch);
+      if (!parsed.success) return Promise.resolve(invalidInput('That settings change is not valid.', fieldsOf(parsed.error.issues)));
+      return act('settings', async (tok) => {
+        set({ settings: await http.request(tok, 'PATCH', '/settings', Settings, parsed.data) });
+        // Status carries consent.required and startAtLogin, which the screens follow.
+        await refreshStatus(tok);
+      });
+    },
+    completeFirstRun({ startAtLogin, startSharing }) {
+      return act('first-run', async (tok) => {
+        const patch: SettingsPatch = { consent: { accepted: true, version: CONSENT_VERSION }, startAtLogin };
+        set({ settings: await http.request(tok, 'PATCH', '/settings', Settings, patch) });
+        if (!startSharing) {
+          await refreshStatus(tok);
+          return;
+        }
+        try {
+          applyStatus(await http.request(tok, 'POST', '/sharing', Status, { mode: 'on' }));
+        } catch (error) {
+          // Consent was recorded even though sharing did not start: show the dashboard and the error.
+          await refreshStatus(tok);
+          throw error;
+        }
+      });
+    },
+    setToken(raw) {
+      if (!deps.tokens.save(raw)) return false;
+      attempt = 0;
+      set({ phase: 'loading', auth: undefined, lastError: undefined, status: undefined, settings: undefined });
+      void load('initial');
+      return true;
+    },
+    dismissActionError() {
+      if (state.actionError) set({ actionError: undefined });
+    },
+    dispose() {
+      disposed = true;
+      loadGeneration++;
+      closeSocket();
+      stopReconnecting();
+      listeners.clear();
+    },
+  };
+}

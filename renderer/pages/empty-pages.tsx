@@ -1,0 +1,80 @@
+// Pages whose features come with later issues. Each says what will appear and that it is not built
+// yet: a dashboard that shows made-up numbers would teach users to distrust the real ones.
+import { PageHeader } from '../components/page-header.js';
+
+export interface EmptyPageText {
+  title: string;
+  subtitle: string;
+  /** The honest one-line answer: there is nothing here yet. */
+  empty: string;
+  /** What will appear here once it exists. */
+  later: string;
+}
+
+export const EMPTY_PAGES = {
+  jobs: {
+    title: 'Jobs',
+    subtitle: 'The work Offhours runs on this machine.',
+    empty: 'No jobs yet. Offhours has not run any work on this machine.',
+    later:
+      'Each render or AI job will be listed here with its network, how long it ran and what it earned, with a live view of the engine’s console while it runs. Running jobs is not built yet.',
+  },
+  earnings: {
+    title: 'Earnings',
+    subtitle: 'What sharing earned, what the electricity cost, and the net.',
+    empty: 'No earnings yet. Nothing has been earned on this machine.',
+    later:
+      'Earnings per job and per network, the electricity cost and the net will appear here over time, exportable as CSV for taxes. Earnings tracking is not built yet.',
+  },
+  schedule: {
+    title: 'Schedule',
+    subtitle: 'When Offhours may share this machine.',
+    empty: 'No schedule rules yet.',
+    later:
+      'A weekly schedule, and rules for battery, temperature and electricity price, will be set here. They are not built yet: for now sharing follows only the control on the Overview page.',
+  },
+  power: {
+    title: 'Power',
+    subtitle: 'Electricity used while sharing, and what it cost.',
+    empty: 'No power measurements yet.',
+    later:
+      'Power draw while sharing (measured, or clearly marked as estimated) and its cost at your tariff will appear here. Power measurement is not built yet.',
+  },
+  storage: {
+    title: 'Storage',
+    subtitle: 'Disk space shared with networks.',
+    empty: 'No storage shared. Offhours stores nothing for any network on this machine.',
+    later:
+      'You will choose a folder and a size cap here; Offhours will keep encrypted pieces there and prove it still holds them. Storage sharing is not built yet.',
+  },
+  networks: {
+    title: 'Networks',
+    subtitle: 'The networks this machine works for.',
+    empty: 'No networks joined.',
+    later:
+      'Networks you join, and what each one may run here, will be listed on this page. Joining networks is not built yet.',
+  },
+  wallet: {
+    title: 'Wallet',
+    subtitle: 'Where your earnings are paid.',
+    empty: 'No payout address set.',
+    later:
+      'You will enter a payout address you control here (a hardware wallet is fine). Offhours never asks for, shows or stores a seed phrase. Payouts are not built yet.',
+  },
+} as const satisfies Record<string, EmptyPageText>;
+
+export type EmptyPageId = keyof typeof EMPTY_PAGES;
+
+export function EmptyPage({ id }: { id: EmptyPageId }) {
+  const page = EMPTY_PAGES[id];
+  return (
+    <>
+      <PageHeader title={page.title} subtitle={page.subtitle} />
+      <section className="card empty-state" data-testid="empty-state">
+        <div className="empty-icon" aria-hidden="true" />
+        <p className="empty-title">{page.empty}</p>
+        <p className="empty-text">{page.later}</p>
+      </section>
+    </>
+  );
+}

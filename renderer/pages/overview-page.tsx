@@ -1,0 +1,163 @@
+// Overview: what the agent is doing right now and why, the sharing control, and what needs attention.
+import type { SharingRequest, Status } from '../../protocol/index.js';
+import { formatClock, formatDateTime, MANUAL_MODE_LABEL, STATE_LABEL } from '../format.js';
+import { canAct, useAgent } from '../use-agent.js';
+import { PageHeader } from '../components/page-header.js';
+
+const SNOOZE_MS = 60 * 60 * 1000;
+
+interface ControlButton {
+  label: string;
+  request: () => SharingRequest;
+  style: 'primary' | 'secondary' | 'danger';
+}
+
+/** The buttons that make sense for what the user last chose: no "snooze" when sharing is already off. */
+function controlsFor(mode: Status['sharing']['manual']['mode']): ControlButton[] {
+  const turnOn: ControlButton = { label: 'Turn sharing on', request: () => ({ mode: 'on' }), style: 'primary' };
+  const turnOff: ControlButton = { label: 'Turn sharing off', request: () => ({ mode: 'off' }), style: 'danger' };
+  switch (mode) {
+    case 'on':
+      return [
+        turnOff,
+        {
+          label: 'Snooze 1 hour',
+          request: () => ({ mode: 'snooze', until: new Date(Date.now() + SNOOZE_MS).toISOString() }),
+          style: 'secondary',
+        },
+        { label: 'Finish current work, then stop', request: () => ({ mode: 'drain' }), style: 'secondary' },
+      ];
+    case 'off':
+      return [turnOn];
+    case 'snooze':
+    case 'drain':
+      return [turnOn, turnOff];
+  }
+}
+
+function SharingCard({ status }: { status: Status }) {
+  const { state, agent } = useAgent();
+  const { sharing } = status;
+  const stale = state.phase === 'disconnected';
+  const disabled = !canAct(state);
+
+  return (
+    <section className={`card status-card state-${sharing.state}${stale ? ' is-stale' : ''}`} aria-labelledby="sharing-heading">
+      <div className="status-main">
+        <h2 id="sharing-heading" className="card-label">
+          Sharing status
+        </h2>
+        <p className="status-state">
+          <span className="state-dot" aria-hidden="true" />
+          <span data-testid="sharing-state">{STATE_LABEL[sharing.state]}</span>
+        </p>
+        <p className="status-reason" data-testid="sharing-reason">
+          {sharing.reason.text}
+        </p>
+        <p className="status-meta">
+          <span data-testid="manual-mode">{MANUAL_MODE_LABEL[sharing.manual.mode]}</span>
+          {sharing.manual.mode === 'snooze' && sharing.manual.until && (
+            <span data-testid="snooze-until">
+              {' · '}until <time dateTime={sharing.manual.until}>{formatClock(sharing.manual.until)}</time>
+            </span>
+          )}
+        </p>
+        {stale && (
+          <p className="stale-note" data-testid="status-stale">
+            Last known status, from {formatClock(status.updatedAt)}. Not live while the agent is unreachable.
+          </p>
+        )}
+      </div>
+      <div className="status-controls" role="group" aria-label="Sharing control">
+        {controlsFor(sharing.manual.mode).map((control) => {
+          const request = control.request;
+          const busy = state.pending !== null && state.pending === `sharing:${request().mode}`;
+          return (
+            <button
+              key={control.label}
+              type="button"
+              className={`button button-${control.style}`}
+              disabled={disabled}
+              aria-busy={busy}
+              onClick={() => void agent.setSharing(request())}
+            >
+              {busy && <span className="spinner spinner-inline" aria-hidden="true" />}
+              {control.label}
+            </button>
+          );
+        })}
+      </div>
+    </section>
+  );
+}
+
+function ProblemsCard({ problems }: { problems: Status['problems'] }) {
+  if (problems.length === 0) return null;
+  return (
+    <section className="card problems-card" aria-labelledby="problems-heading" data-testid="problems">
+      <h2 id="problems-heading" className="card-title">
+        Needs your attention
+      </h2>
+      <ul className="problem-list">
+        {problems.map((problem) => (
+          <li key={`${problem.code}:${problem.at}`} className="problem" data-testid="problem">
+            <span className="problem-icon" aria-hidden="true">
+              !
+            </span>
+            <div>
+              <p className="problem-text">{problem.text}</p>
+              <p className="problem-meta">
+                <time dateTime={problem.at}>{formatDateTime(problem.at)}</time> · <code>{problem.code}</code>
+              </p>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function MachineCard({ agent }: { agent: Status['agent'] }) {
+  return (
+    <section className="card" aria-labelledby="machine-heading">
+      <h2 id="machine-heading" className="card-title">
+        This machine
+      </h2>
+      <dl className="facts">
+        <div>
+          <dt>Computer</dt>
+          <dd>{agent.host}</dd>
+        </div>
+        <div>
+          <dt>System</dt>
+          <dd>{agent.platform}</dd>
+        </div>
+        <div>
+          <dt>Agent</dt>
+          <dd>
+            {agent.version} · {agent.headless ? 'headless' : 'desktop app'}
+          </dd>
+        </div>
+        <div>
+          <dt>Running since</dt>
+          <dd>
+            <time dateTime={agent.startedAt}>{formatDateTime(agent.startedAt)}</time>
+          </dd>
+        </div>
+      </dl>
+    </section>
+  );
+}
+
+export function OverviewPage({ status }: { status: Status }) {
+  return (
+    <>
+      <PageHeader title="Overview" subtitle="What Offhours is doing on this machine right now, and why." />
+      <div className="page-grid">
+        <SharingCard status={status} />
+        <ProblemsCard problems={status.problems} />
+        <MachineCard agent={status.agent} />
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,295 @@
+import { describe, expect, it, vi } from 'vitest';
+import { CONSENT_VERSION, WS_CLOSE, WS_PROTOCOL } from '../../protocol/index.js';
+import { eventsUrl, reconnectDelay, RECONNECT_MAX_MS } from '../../renderer/agent-connection.js';
+import { BASE_URL, createHarness, FakeAgent, json, makeStatus, TOKEN } from './fake-agent.js';
+
+async function connected(h: ReturnType<typeof createHarness>) {
+  h.connection.start();
+  await vi.waitFor(() => expect(h.connection.getSnapshot().phase).toBe('connected'));
+}
+
+describe('agent connection: loading', () => {
+  it('loads status and settings with the bearer token, then authenticates the socket by its first message', async () => {
+    const h = createHarness();
+    await connected(h);
+
+    const state = h.connection.getSnapshot();
+    expect(state.status).toEqual(h.agent.status);
+    expect(state.settings).toEqual(h.agent.settings);
+    expect(h.agent.requests.map((r) => `${r.method} ${r.path}`).sort()).toEqual(['GET /api/v1/settings', 'GET /api/v1/status']);
+    expect(h.agent.requests.every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
+    expect(h.agent.requests.every((r) => r.url.startsWith(`${BASE_URL}/api/v1/`))).toBe(true);
+
+    const socket = h.socket();
+    expect(socket.url).toBe('ws://127.0.0.1:47823/api/v1/events');
+    expect(socket.url).not.toContain(TOKEN);
+    expect(socket.protocols).toEqual([WS_PROTOCOL]);
+    expect(socket.sent).toEqual([]);
+    socket.open();
+    expect(socket.sent).toEqual([{ type: 'auth', token: TOKEN }]);
+  });
+
+  it('derives a wss URL for an https origin', () => {
+    expect(eventsUrl('https://box.example:8443/')).toBe('wss://box.example:8443/api/v1/events');
+  });
+
+  it('is unauthorized without asking the agent when there is no token', async () => {
+    const h = createHarness({ token: null });
+    h.connection.start();
+    await vi.waitFor(() => expect(h.connection.getSnapshot().phase).toBe('unauthorized'));
+    expect(h.connection.getSnapshot().auth).toBe('missing');
+    expect(h.agent.requests).toEqual([]);
+  });
+
+  it('turns a 401 into the unauthorized phase', async () => {
+    const h = createHarness({ token: 'stale-token' });
+    h.connection.start();
+    await vi.waitFor(() => expect(h.connection.getSnapshot().phase).toBe('unauthorized'));
+    expect(h.connection.getSnapshot().auth).toBe('rejected');
+    expect(h.sockets).toEqual([]);
+  });
+
+  it('a response that fails the schema is an error state with a reason, and retry() recovers', async () => {
+    const h = createHarness();
+    h.agent.override = (req) => (req.path.endsWith('/status') ? json({ agent: 'nope' }) : undefined);
+    h.connection.start();
+    await vi.waitFor(() => expect(h.connection.getSnapshot().phase).toBe('error'));
+    expect(h.connection.getSnapshot().lastError).toMatch(/GET \/api\/v1\/status .* does not understand \(agent/);
+
+    h.agent.override = null;
+    h.connection.retry();
+    expect(h.connection.getSnapshot().phase).toBe('loading');
+    await vi.waitFor(() => expect(h.connection.getSnapshot().phase).toBe('connected'));
+  });
+
+  it('an agent that cannot be reached on first load is an error state', async () => {
+    const h = createHarness({
+      deps: { fetch: () => Promise.reject(new TypeError('Failed to fetch')) },
+    });
+    h.connection.start();
+    await vi.waitFor(() => expect(h.connection.getSnapshot().phase).toBe('error'));
+    expect(h.connection.getSnapshot().lastError).toBe('Could not reach the Offhours agent.');
+  });
+});
+
+describe('agent connection: events socket', () => {
+  it('applies status pushes, and ignores one older than what it has', async () => {
+    const h = createHarness();
+    await connected(h);
+    const socket = h.socket();
+    socket.accept(h.agent.status);
+
+    h.agent.setMode('on');
+    socket.receive({ type: 'status', status: h.agent.status });
+    expect(h.connection.getSnapshot().status?.sharing.state).toBe('sharing');
+
+    const older = { ...h.agent.status, sharing: makeStatus().sharing, updatedAt: '2020-01-01T00:00:00.000Z' };
+    socket.receive({ type: 'status', status: older });
+    expect(h.connection.getSnapshot().status?.sharing.state).toBe('sharing');
+  });
+
+  it('survives messages that are not JSON or do not match the protocol, and keeps going', async () => {
+    const h = createHarness();
+    await connected(h);
+    const socket = h.socket();
+    socket.accept(h.agent.status);
+    const before = h.connection.getSnapshot().status;
+
+    socket.receive('{not json');
+    socket.receive({ type: 'status', status: { sharing: 'yes' } });
+    socket.receive({ type: 'surprise' });
+    const state = h.connection.getSnapshot();
+    expect(state.phase).toBe('connected');
+    expect(state.status).toBe(before);
+    expect(state.lastError).toMatch(/does not match the protocol/);
+    expect(h.warn).toHaveBeenCalledTimes(3);
+
+    h.agent.setMode('on');
+    socket.receive({ type: 'status', status: h.agent.status });
+    expect(h.connection.getSnapshot().status?.sharing.state).toBe('sharing');
+  });
+
+  it('goes disconnected with the last status kept when the socket drops, then reconnects', async () => {
+    const h = createHarness();
+    await connected(h);
+    const first = h.socket();
+    first.accept(h.agent.status);
+
+    first.drop(1006);
+    let state = h.connection.getSnapshot();
+    expect(state.phase).toBe('disconnected');
+    expect(state.status).toEqual(h.agent.status);
+    expect(h.timers.waiting()).toEqual([500]);
+
+    // The agent changed while we were away; the reload picks it up.
+    h.agent.setMode('on');
+    h.timers.runAll();
+    await vi.waitFor(() => expect(h.sockets).toHaveLength(2));
+    // Loaded over HTTP, but not live until the new socket delivers.
+    expect(h.connection.getSnapshot().phase).toBe('disconnected');
+    h.socket().accept(h.agent.status);
+    state = h.connection.getSnapshot();
+    expect(state.phase).toBe('connected');
+    expect(state.status?.sharing.state).toBe('sharing');
+    expect(h.socket().sent).toEqual([{ type: 'auth', token: TOKEN }]);
+  });
+
+  it('backs off exponentially up to a cap while the agent stays away, and starts over once back', async () => {
+    const h = createHarness();
+    await connected(h);
+    h.socket().accept(h.agent.status);
+    h.agent.reachable = false;
+
+    h.socket().drop(1006);
+    const delays: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const waiting = h.timers.waiting();
+      expect(waiting).toHaveLength(1);
+      delays.push(waiting[0]!);
+      h.timers.runAll();
+      await vi.waitFor(() => expect(h.timers.waiting()).toHaveLength(1));
+    }
+    expect(delays).toEqual([500, 1000, 2000, 4000, 8000, 10_000, 10_000]);
+    expect(h.connection.getSnapshot().phase).toBe('disconnected');
+    expect(h.connection.getSnapshot().status).toBeDefined();
+    expect(reconnectDelay(50)).toBe(RECONNECT_MAX_MS);
+
+    h.agent.reachable = true;
+    h.timers.runAll();
+    await vi.waitFor(() => expect(h.sockets).toHaveLength(2));
+    h.socket().accept(h.agent.status);
+    expect(h.connection.getSnapshot().phase).toBe('connected');
+    h.socket().drop();
+    expect(h.timers.waiting()).toEqual([500]);
+  });
+
+  it('goes unauthorized when the agent closes the socket for a bad token', async () => {
+    const h = createHarness();
+    await connected(h);
+    h.socket().open();
+    h.socket().drop(WS_CLOSE.unauthorized, 'unauthorized');
+    const state = h.connection.getSnapshot();
+    expect(state.phase).toBe('unauthorized');
+    expect(state.auth).toBe('rejected');
+    expect(h.timers.waiting()).toEqual([]);
+  });
+
+  it('refuses an agent that speaks another API version', async () => {
+    const h = createHarness();
+    await connected(h);
+    h.socket().open();
+    h.socket().receive({ type: 'hello', apiVersion: 2, version: '9.0.0' });
+    expect(h.connection.getSnapshot().phase).toBe('error');
+    expect(h.connection.getSnapshot().lastError).toMatch(/API version 1.*version 2/);
+  });
+
+  it('ignores events from a socket it already replaced', async () => {
+    const h = createHarness();
+    await connected(h);
+    const old = h.socket();
+    old.drop();
+    h.timers.runAll();
+    await vi.waitFor(() => expect(h.sockets).toHaveLength(2));
+    h.socket().accept(h.agent.status);
+    old.drop(WS_CLOSE.unauthorized);
+    expect(h.connection.getSnapshot().phase).toBe('connected');
+  });
+});
+
+describe('agent connection: actions', () => {
+  it('sends a sharing request, marks it pending while in flight, and takes the status from the answer', async () => {
+    const h = createHarness();
+    await connected(h);
+    const release = h.agent.hold();
+    const done = h.connection.setSharing({ mode: 'on' });
+    expect(h.connection.getSnapshot().pending).toBe('sharing:on');
+    const second = await h.connection.setSharing({ mode: 'off' });
+    expect(second).toEqual({ ok: false, error: expect.objectContaining({ code: 'busy' }) });
+    release();
+    await expect(done).resolves.toEqual({ ok: true });
+    const state = h.connection.getSnapshot();
+    expect(state.pending).toBeNull();
+    expect(state.status?.sharing.state).toBe('sharing');
+    expect(h.agent.mutations()).toEqual([{ method: 'POST', path: '/api/v1/sharing', body: { mode: 'on' } }]);
+  });
+
+  it('surfaces a 409 as an action error the UI can show, keeping the connection', async () => {
+    const h = createHarness({ agent: new FakeAgent(makeStatus({ consentRequired: true })) });
+    await connected(h);
+    const result = await h.connection.setSharing({ mode: 'on' });
+    expect(result).toEqual({ ok: false, error: { code: 'consent_required', message: 'Finish the first-run screen before sharing.' } });
+    const state = h.connection.getSnapshot();
+    expect(state.phase).toBe('connected');
+    expect(state.actionError?.code).toBe('consent_required');
+    h.connection.dismissActionError();
+    expect(h.connection.getSnapshot().actionError).toBeUndefined();
+  });
+
+  it('surfaces a 400 with its field errors', async () => {
+    const h = createHarness();
+    await connected(h);
+    h.agent.override = (req) =>
+      req.method === 'PATCH'
+        ? json({ error: { code: 'invalid_request', message: 'bad patch', fields: [{ path: 'startAtLogin', message: 'expected boolean' }] } }, 400)
+        : undefined;
+    await h.connection.patchSettings({ startAtLogin: true });
+    expect(h.connection.getSnapshot().actionError).toEqual({
+      code: 'invalid_request',
+      message: 'bad patch',
+      fields: [{ path: 'startAtLogin', message: 'expected boolean' }],
+    });
+  });
+
+  it('checks requests against the protocol before sending them', async () => {
+    const h = createHarness();
+    await connected(h);
+    const result = await h.connection.setSharing({ mode: 'snooze' });
+    expect(result.ok).toBe(false);
+    expect(h.connection.getSnapshot().actionError?.fields?.[0]?.path).toBe('until');
+    expect(h.agent.mutations()).toEqual([]);
+  });
+
+  it('completes the first run: consent and start-at-login in one PATCH, then sharing on', async () => {
+    const h = createHarness({ agent: new FakeAgent(makeStatus({ consentRequired: true })) });
+    await connected(h);
+    await expect(h.connection.completeFirstRun({ startAtLogin: true, startSharing: true })).resolves.toEqual({ ok: true });
+    expect(h.agent.mutations()).toEqual([
+      { method: 'PATCH', path: '/api/v1/settings', body: { consent: { accepted: true, version: CONSENT_VERSION }, startAtLogin: true } },
+      { method: 'POST', path: '/api/v1/sharing', body: { mode: 'on' } },
+    ]);
+    const state = h.connection.getSnapshot();
+    expect(state.status?.consent.required).toBe(false);
+    expect(state.status?.sharing.state).toBe('sharing');
+    expect(state.settings?.startAtLogin).toBe(true);
+  });
+
+  it('an action answered with 401 sends the user to the unauthorized screen', async () => {
+    const h = createHarness();
+    await connected(h);
+    h.agent.token = 'rotated';
+    await h.connection.setSharing({ mode: 'on' });
+    expect(h.connection.getSnapshot().phase).toBe('unauthorized');
+  });
+
+  it('a pasted token replaces the old one and connects', async () => {
+    const h = createHarness({ token: 'wrong' });
+    h.connection.start();
+    await vi.waitFor(() => expect(h.connection.getSnapshot().phase).toBe('unauthorized'));
+    expect(h.connection.setToken(TOKEN)).toBe(true);
+    await vi.waitFor(() => expect(h.connection.getSnapshot().phase).toBe('connected'));
+    expect(h.agent.requests.at(-1)?.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it('notifies subscribers and stops after dispose', async () => {
+    const h = createHarness();
+    const listener = vi.fn();
+    h.connection.subscribe(listener);
+    await connected(h);
+    expect(listener).toHaveBeenCalled();
+    const socket = h.socket();
+    h.connection.dispose();
+    expect(socket.closedByClient?.code).toBe(1000);
+    socket.drop();
+    expect(h.timers.waiting()).toEqual([]);
+  });
+});

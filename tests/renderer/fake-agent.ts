@@ -1,0 +1,308 @@
+// Fakes of the network boundary for renderer component tests: an in-memory agent behind a fake
+// fetch, a scriptable WebSocket, and a manual timer. The real agent is tested end to end in Chromium.
+import { vi } from 'vitest';
+import {
+  API_PREFIX,
+  defaultSettings,
+  fieldErrors,
+  SettingsPatch,
+  SharingRequest,
+  type Settings,
+  type Status,
+} from '../../protocol/index.js';
+import { createAgentConnection, type AgentConnection, type ConnectionDeps, type SocketLike } from '../../renderer/agent-connection.js';
+import type { TokenSource } from '../../renderer/token-source.js';
+
+export const TOKEN = 'good-token-0123456789';
+export const BASE_URL = 'http://127.0.0.1:47823';
+
+const T0 = Date.parse('2025-01-06T09:00:00.000Z');
+
+export function makeStatus(overrides: { consentRequired?: boolean; headless?: boolean; manual?: Status['sharing']['manual']['mode'] } = {}): Status {
+  const manual = overrides.manual ?? 'off';
+  return {
+    agent: {
+      version: '0.1.0',
+      pid: 4242,
+      startedAt: new Date(T0).toISOString(),
+      dataDir: '/home/ada/.local/share/offhours',
+      host: 'ada-desktop',
+      platform: 'linux',
+      headless: overrides.headless ?? false,
+    },
+    consent: { required: overrides.consentRequired ?? false, currentVersion: 1 },
+    startAtLogin: false,
+    sharing: {
+      manual: { mode: manual, until: null, changedAt: null },
+      ...effective(manual),
+    },
+    problems: [],
+    updatedAt: new Date(T0).toISOString(),
+  };
+}
+
+function effective(mode: Status['sharing']['manual']['mode']): Pick<Status['sharing'], 'state' | 'reason'> {
+  switch (mode) {
+    case 'on':
+      return { state: 'sharing', reason: { code: 'idle', text: 'This computer is idle, so it is sharing.' } };
+    case 'off':
+      return { state: 'off', reason: { code: 'manual_off', text: 'You turned sharing off.' } };
+    case 'snooze':
+      return { state: 'paused', reason: { code: 'snoozed', text: 'Snoozed by you.' } };
+    case 'drain':
+      return { state: 'draining', reason: { code: 'draining', text: 'Finishing current work, then stopping.' } };
+  }
+}
+
+export interface RecordedRequest {
+  url: string;
+  method: string;
+  path: string;
+  body: unknown;
+  authorization: string | null;
+}
+
+type Override = (req: RecordedRequest) => Response | undefined;
+
+export function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+}
+
+/** An in-memory agent with the API's semantics, enough to drive the dashboard. */
+export class FakeAgent {
+  status: Status;
+  settings: Settings;
+  token = TOKEN;
+  requests: RecordedRequest[] = [];
+  /** False: requests fail like fetch does when nothing listens on the port. */
+  reachable = true;
+  /** Answers before the built-in routes when it returns a Response. */
+  override: Override | null = null;
+  /** When set, every response waits for it: lets a test look at the UI while a request is in flight. */
+  private gate: Promise<void> | null = null;
+  private tick = 0;
+
+  constructor(status: Status = makeStatus()) {
+    this.status = status;
+    this.settings = {
+      ...defaultSettings(),
+      startAtLogin: status.startAtLogin,
+      consent: status.consent.required
+        ? { acceptedAt: null, version: 0 }
+        : { acceptedAt: new Date(T0).toISOString(), version: 1 },
+      sharing: status.sharing.manual,
+    };
+  }
+
+  /** Holds every response until the returned function is called. */
+  hold(): () => void {
+    let release!: () => void;
+    this.gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    return () => {
+      this.gate = null;
+      release();
+    };
+  }
+
+  /** Requests other than the initial loads, as the tests look for them. */
+  mutations(): Array<{ method: string; path: string; body: unknown }> {
+    return this.requests.filter((r) => r.method !== 'GET').map(({ method, path, body }) => ({ method, path, body }));
+  }
+
+  nextUpdatedAt(): string {
+    this.tick += 1;
+    return new Date(T0 + this.tick * 1000).toISOString();
+  }
+
+  fetch = async (input: string, init?: RequestInit): Promise<Response> => {
+    if (!this.reachable) throw new TypeError('Failed to fetch');
+    const url = new URL(input);
+    const headers = new Headers(init?.headers);
+    const req: RecordedRequest = {
+      url: input,
+      method: init?.method ?? 'GET',
+      path: url.pathname,
+      body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
+      authorization: headers.get('Authorization'),
+    };
+    this.requests.push(req);
+    if (this.gate) await this.gate;
+    return this.override?.(req) ?? this.route(req);
+  };
+
+  private route(req: RecordedRequest): Response {
+    if (req.authorization !== `Bearer ${this.token}`) {
+      return json({ error: { code: 'unauthorized', message: 'missing or wrong token' } }, 401);
+    }
+    const key = `${req.method} ${req.path.slice(API_PREFIX.length)}`;
+    switch (key) {
+      case 'GET /status':
+        return json(this.status);
+      case 'GET /settings':
+        return json(this.settings);
+      case 'PATCH /settings':
+        return this.patchSettings(req.body);
+      case 'POST /sharing':
+        return this.postSharing(req.body);
+      default:
+        return json({ error: { code: 'not_found', message: key } }, 404);
+    }
+  }
+
+  private patchSettings(body: unknown): Response {
+    const parsed = SettingsPatch.safeParse(body);
+    if (!parsed.success) {
+      return json({ error: { code: 'invalid_request', message: 'invalid settings', fields: fieldErrors(parsed.error) } }, 400);
+    }
+    const patch = parsed.data;
+    if (patch.startAtLogin !== undefined) {
+      this.settings = { ...this.settings, startAtLogin: patch.startAtLogin };
+      this.status = { ...this.status, startAtLogin: patch.startAtLogin };
+    }
+    if (patch.consent?.accepted === true) {
+      this.settings = { ...this.settings, consent: { acceptedAt: this.nextUpdatedAt(), version: patch.consent.version } };
+      this.status = { ...this.status, consent: { ...this.status.consent, required: false } };
+    } else if (patch.consent?.accepted === false) {
+      this.settings = { ...this.settings, consent: { acceptedAt: null, version: 0 } };
+      this.status = { ...this.status, consent: { ...this.status.consent, required: true } };
+      this.setMode('off');
+    }
+    this.status = { ...this.status, updatedAt: this.nextUpdatedAt() };
+    return json(this.settings);
+  }
+
+  private postSharing(body: unknown): Response {
+    const parsed = SharingRequest.safeParse(body);
+    if (!parsed.success) {
+      return json({ error: { code: 'invalid_request', message: 'invalid sharing request', fields: fieldErrors(parsed.error) } }, 400);
+    }
+    if (parsed.data.mode === 'on' && this.status.consent.required) {
+      return json({ error: { code: 'consent_required', message: 'Finish the first-run screen before sharing.' } }, 409);
+    }
+    this.setMode(parsed.data.mode, parsed.data.until);
+    return json(this.status);
+  }
+
+  setMode(mode: Status['sharing']['manual']['mode'], until?: string): void {
+    const changedAt = this.nextUpdatedAt();
+    const manual = { mode, until: until ?? null, changedAt };
+    this.settings = { ...this.settings, sharing: manual };
+    this.status = { ...this.status, sharing: { manual, ...effective(mode) }, updatedAt: changedAt };
+  }
+}
+
+/** A WebSocket the test drives: open it, push messages, drop it. */
+export class FakeSocket implements SocketLike {
+  onopen: SocketLike['onopen'] = null;
+  onmessage: SocketLike['onmessage'] = null;
+  onclose: SocketLike['onclose'] = null;
+  onerror: SocketLike['onerror'] = null;
+  sent: unknown[] = [];
+  closedByClient: { code?: number | undefined; reason?: string | undefined } | null = null;
+
+  constructor(
+    readonly url: string,
+    readonly protocols: string[],
+  ) {}
+
+  send(data: string): void {
+    this.sent.push(JSON.parse(data));
+  }
+  close(code?: number, reason?: string): void {
+    this.closedByClient = { code, reason };
+  }
+
+  open(): void {
+    this.onopen?.({});
+  }
+  receive(message: unknown): void {
+    this.onmessage?.({ data: typeof message === 'string' ? message : JSON.stringify(message) });
+  }
+  /** The agent's side of a handshake: hello, then the current status. */
+  accept(status: Status): void {
+    this.open();
+    this.receive({ type: 'hello', apiVersion: 1, version: '0.1.0' });
+    this.receive({ type: 'status', status });
+  }
+  drop(code = 1006, reason = ''): void {
+    this.onclose?.({ code, reason });
+  }
+}
+
+export class FakeTimers {
+  pending: Array<{ fn: () => void; ms: number; cancelled: boolean }> = [];
+  schedule = (fn: () => void, ms: number): (() => void) => {
+    const timer = { fn, ms, cancelled: false };
+    this.pending.push(timer);
+    return () => {
+      timer.cancelled = true;
+    };
+  };
+  /** The delays of timers still waiting. */
+  waiting(): number[] {
+    return this.pending.filter((t) => !t.cancelled).map((t) => t.ms);
+  }
+  runAll(): void {
+    const due = this.pending.filter((t) => !t.cancelled);
+    this.pending = [];
+    for (const t of due) t.fn();
+  }
+}
+
+export function staticTokens(token: string | null): TokenSource & { saved: string[] } {
+  let current = token;
+  const saved: string[] = [];
+  return {
+    saved,
+    read: async () => current,
+    save(t) {
+      saved.push(t);
+      current = t;
+      return true;
+    },
+  };
+}
+
+export interface Harness {
+  agent: FakeAgent;
+  sockets: FakeSocket[];
+  timers: FakeTimers;
+  warn: ReturnType<typeof vi.fn>;
+  connection: AgentConnection;
+  /** The socket the connection opened last. */
+  socket(): FakeSocket;
+}
+
+export function createHarness(options: { agent?: FakeAgent; token?: string | null; deps?: Partial<ConnectionDeps> } = {}): Harness {
+  const agent = options.agent ?? new FakeAgent();
+  const sockets: FakeSocket[] = [];
+  const timers = new FakeTimers();
+  const warn = vi.fn();
+  const connection = createAgentConnection({
+    baseUrl: BASE_URL,
+    fetch: agent.fetch,
+    openSocket: (url, protocols) => {
+      const socket = new FakeSocket(url, protocols);
+      sockets.push(socket);
+      return socket;
+    },
+    tokens: staticTokens(options.token === undefined ? TOKEN : options.token),
+    schedule: timers.schedule,
+    warn,
+    ...options.deps,
+  });
+  return {
+    agent,
+    sockets,
+    timers,
+    warn,
+    connection,
+    socket() {
+      const last = sockets.at(-1);
+      if (!last) throw new Error('no socket opened yet');
+      return last;
+    },
+  };
+}
