@@ -5,7 +5,8 @@
 // Environments rather than several configs or a plugin: one module graph per target, shared
 // chunks between the node entries (protocol/ is bundled once), and one `build` command.
 // Dependencies stay external in node builds: electron-builder ships node_modules, and native
-// modules (node-pty) must be loaded from disk, unpacked from the asar.
+// modules (node-pty) must be loaded from disk, unpacked from the asar. `npm run build` empties
+// dist/ first, so chunks from an earlier build never end up in a package.
 import { resolve } from 'node:path';
 import { builtinModules } from 'node:module';
 import { defineConfig, type Plugin } from 'vite';

@@ -33,3 +33,8 @@ export const MainToAgent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('shutdown') }).strict(),
 ]);
 export type MainToAgent = z.infer<typeof MainToAgent>;
+
+/** Main -> a new worker process: its end of the agent channel, as the message's one transferred
+ * port (the worker reads it from `ports[0]`). Jobs and heartbeats then flow on that port. */
+export const MainToWorker = z.discriminatedUnion('type', [z.object({ type: z.literal('agent-port') }).strict()]);
+export type MainToWorker = z.infer<typeof MainToWorker>;
