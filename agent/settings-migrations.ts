@@ -1,13 +1,18 @@
 // Settings migrations: each step takes the document of version N and returns version N+1.
 // A file from a newer Offhours is not downgraded: it is kept aside like an unreadable one.
+import { defaultPolicy } from '../protocol/index.js';
 
 export interface Migration {
   from: number;
   migrate(doc: Record<string, unknown>): Record<string, unknown>;
 }
 
-/** Version 1 is the first released schema; later steps go here, in order. */
-export const SETTINGS_MIGRATIONS: readonly Migration[] = [];
+/** In order; each step's input is the document as the version before it wrote it. */
+export const SETTINGS_MIGRATIONS: readonly Migration[] = [
+  // 2: schedule rules arrived. Existing users get the safest preset (Gamer), which only shares
+  // after 10 idle minutes with no game running, so an upgrade never widens what runs.
+  { from: 1, migrate: (doc) => ({ ...doc, policy: defaultPolicy() }) },
+];
 
 export function migrateSettings(
   raw: unknown,

@@ -1,8 +1,10 @@
 // The agent API (UI, tray and CLI <-> agent): request and response bodies with runtime validation.
 // Every body that crosses the boundary is parsed with these schemas on the receiving side.
 import { z } from 'zod';
+import { isoDateTime, Reason } from './common.js';
+import { Decision, Policy, defaultPolicy } from './policy.js';
 
-export const isoDateTime = z.iso.datetime({ offset: true });
+export { isoDateTime, Reason };
 
 // ---- errors -------------------------------------------------------------------------------
 
@@ -58,7 +60,7 @@ export type ManualSharing = z.infer<typeof ManualSharing>;
 
 // ---- settings -------------------------------------------------------------------------------
 
-export const SETTINGS_SCHEMA_VERSION = 1;
+export const SETTINGS_SCHEMA_VERSION = 2;
 
 export const Consent = z.object({
   /** When the user completed the first-run screen; null until then, and sharing stays off. */
@@ -74,6 +76,8 @@ export const Settings = z
     consent: Consent,
     startAtLogin: z.boolean(),
     sharing: ManualSharing,
+    /** When each resource may be shared (schedule rules, idle, games, limits). */
+    policy: Policy,
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;
@@ -85,6 +89,7 @@ export function defaultSettings(): Settings {
     startAtLogin: false,
     // Off until the user says otherwise on the first-run screen.
     sharing: { mode: 'off', until: null, changedAt: null },
+    policy: defaultPolicy(),
   };
 }
 
@@ -93,6 +98,8 @@ export function defaultSettings(): Settings {
 export const SettingsPatch = z
   .object({
     startAtLogin: z.boolean().optional(),
+    /** The whole policy, replaced at once: a rule list is never half-saved. */
+    policy: Policy.optional(),
     consent: z
       .union([
         z.object({ accepted: z.literal(true), version: z.number().int().positive() }).strict(),
@@ -109,8 +116,6 @@ export type SettingsPatch = z.infer<typeof SettingsPatch>;
 export const EffectiveState = z.enum(['sharing', 'paused', 'draining', 'off', 'error']);
 export type EffectiveState = z.infer<typeof EffectiveState>;
 
-export const Reason = z.object({ code: z.string(), text: z.string() });
-export type Reason = z.infer<typeof Reason>;
 
 export const Problem = z.object({
   code: z.string(),
@@ -136,6 +141,8 @@ export const Status = z.object({
     state: EffectiveState,
     reason: Reason,
   }),
+  /** The policy's current decision per resource; null until the first evaluation. */
+  decision: Decision.nullable(),
   /** Things the user should know about: a settings file that was kept aside, a log that cannot be written… */
   problems: z.array(Problem),
   updatedAt: isoDateTime,
