@@ -2,16 +2,17 @@
 // journal, and serves the API. No Electron import: it runs the same under `offhours agent` and
 // as a utility process inside the app.
 import { mkdirSync, rmSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { cpus, homedir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CONSENT_VERSION,
   DATA_FILES,
   DEFAULT_AGENT_PORT,
+  type Policy,
   type Problem,
   type Settings,
   type SettingsPatch,
   type SharingRequest,
+  type SignalsView,
   type Status,
 } from '../protocol/index.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
@@ -19,7 +20,16 @@ import { createFileLogger, type Logger } from './logger.js';
 import { ensureToken } from './token.js';
 import { SettingsStore } from './settings-store.js';
 import { Journal } from './journal.js';
-import { activeManual, applySharingRequest, consentRequired, sharingView } from './sharing.js';
+import { activeManual, applySharingRequest, consentRequired } from './sharing.js';
+import { buildStatus } from './status.js';
+import { SignalStore } from './signals/signal-store.js';
+import type { SignalSource } from './signals/source.js';
+import { PolicyEngine } from './policy/engine.js';
+import { noWorkExecutor, type WorkExecutor } from './policy/executor.js';
+import type { ResourceInfo } from './policy/decide.js';
+import { systemTimeZone } from './policy/local-time.js';
+import { noKeepAwake, systemdInhibitKeepAwake, type KeepAwake } from './keep-awake.js';
+import { InputError } from './errors.js';
 import { createApiServer, type ApiCore, type ApiServer } from './api/server.js';
 import { staticFiles } from './api/static-files.js';
 import { writeFileAtomic } from './fs-util.js';
@@ -38,6 +48,12 @@ export interface AgentOptions {
   echoLogs?: boolean;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   now?: () => Date;
+  /** Signal sources to run (sensors, process list, D-Bus idle); default: this platform's. */
+  sources?: SignalSource[];
+  /** Carries out decisions; default: none (no work runs yet). */
+  executor?: WorkExecutor;
+  /** How often the policy re-evaluates without a signal change. */
+  tickMs?: number;
 }
 
 /** What goes into the activity journal. */
@@ -55,7 +71,17 @@ export interface RunningAgent {
   readonly token: string;
   readonly log: Logger;
   status(): Status;
+  engine: PolicyEngine;
+  signals: SignalStore;
   stop(): Promise<void>;
+}
+
+/** Rule targets must name devices this machine has: a rule for a missing GPU would never apply. */
+function checkTargets(policy: Policy, resources: readonly ResourceInfo[], path: string): void {
+  const fields = Object.keys(policy.rules)
+    .filter((t) => t.startsWith('gpu:') && !resources.some((r) => r.id === t))
+    .map((t) => ({ path: `${path}.rules.${t}`, message: `this machine has no ${t} (GPUs found: ${resources.filter((r) => r.kind === 'gpu').map((r) => r.id).join(', ') || 'none'})` }));
+  if (fields.length > 0) throw new InputError('invalid_request', 'the policy names a resource this machine does not have', fields);
 }
 
 export class PortInUseError extends UserFacingError {
@@ -72,6 +98,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
   let log: Logger | undefined;
   let journal: Journal<ActivityEntry> | undefined;
   let api: ApiServer | undefined;
+  let stopSources: (() => Promise<unknown>) | undefined;
   try {
     log = createFileLogger({ dir: join(dataDir, DATA_FILES.logsDir), echo: opts.echoLogs ?? false, level: opts.logLevel ?? 'info', now });
     const problems: Problem[] = [];
@@ -101,22 +128,44 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     const startedAt = now().toISOString();
     const listeners = new Set<(s: Status) => void>();
     let port = 0;
+    const executor = opts.executor ?? noWorkExecutor;
+    const headless = opts.headless ?? true;
 
-    const buildStatus = (settings: Settings): Status => {
-      const view = sharingView(settings, now());
-      return {
-        agent: { version: AGENT_VERSION, pid: process.pid, startedAt, dataDir, host: hostname(), platform: process.platform, headless: opts.headless ?? true },
-        consent: { required: consentRequired(settings), currentVersion: CONSENT_VERSION },
-        startAtLogin: settings.startAtLogin,
-        sharing: { manual: activeManual(settings.sharing, now()), state: view.state, reason: view.reason },
-        problems: [...problems],
-        updatedAt: now().toISOString(),
-      };
-    };
+    // Signals and the policy engine.
+    const signalStore = new SignalStore(now);
+    const sources = opts.sources ?? (await import('./signals/default-sources.js')).createDefaultSources({ platform: process.platform, electron: !headless, env: process.env });
+    const resources = (): ResourceInfo[] => [
+      ...sources.flatMap((src) => src.devices?.() ?? []).map((d) => ({ id: d.id, kind: 'gpu' as const, label: d.label })),
+      { id: 'cpu', kind: 'cpu', label: 'CPU', cores: cpus().length },
+      { id: 'disk', kind: 'disk', label: 'disk' },
+    ];
+    const engine = new PolicyEngine({
+      signals: () => signalStore.snapshot(),
+      onSignalChange: (l) => signalStore.onChange(l),
+      settings: () => {
+        const st = store.get();
+        return { policy: st.policy, manual: activeManual(st.sharing, now()), consented: !consentRequired(st) };
+      },
+      resources,
+      executor,
+      timeZone: (policy) => policy.timeZone ?? systemTimeZone(),
+      now,
+      ...(opts.tickMs !== undefined ? { tickMs: opts.tickMs } : {}),
+    });
+    const keepAwake: KeepAwake = headless ? systemdInhibitKeepAwake(log) : noKeepAwake;
+    const allProblems = (): Problem[] =>
+      keepAwake.problem && store.get().policy.keepAwake ? [...problems, { code: 'keep_awake', text: `Offhours ${keepAwake.problem}.`, at: startedAt }] : [...problems];
+    const activeTotal = () => Object.values(executor.activeWork()).reduce((a, b) => a + b, 0);
+    const statusCtx = { version: AGENT_VERSION, startedAt, dataDir, headless, problems: allProblems };
+    const currentStatus = (): Status => buildStatus(statusCtx, store.get(), engine.decision(), now(), activeTotal());
     const publish = () => {
-      const s = buildStatus(store.get());
+      const s = currentStatus();
       for (const l of listeners) l(s);
     };
+    engine.onDecision((d) => {
+      keepAwake.set(d.keepAwake);
+      publish();
+    });
 
     // A snooze ends by itself: wake at its end, store "on" and tell every UI.
     let snoozeTimer: NodeJS.Timeout | undefined;
@@ -134,6 +183,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
             .then(() => {
               journal?.append({ type: 'sharing', mode: 'on', until: null, by: 'schedule' });
               log?.info('snooze ended; sharing is on again');
+              engine.evaluate();
               publish();
               armSnooze();
             })
@@ -154,12 +204,14 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     };
 
     const core: ApiCore = {
-      status: () => buildStatus(store.get()),
+      status: currentStatus,
       settings: () => store.get(),
       patchSettings: (patch: SettingsPatch) =>
         serial(async () => {
+          if (patch.policy) checkTargets(patch.policy, resources(), 'policy');
           const updated = await store.update((d) => {
             if (patch.startAtLogin !== undefined) d.startAtLogin = patch.startAtLogin;
+            if (patch.policy !== undefined) d.policy = patch.policy;
             if (patch.consent?.accepted === true) d.consent = { acceptedAt: now().toISOString(), version: patch.consent.version };
             if (patch.consent?.accepted === false) {
               d.consent = { acceptedAt: null, version: 0 };
@@ -170,6 +222,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
           if (patch.consent) journal?.append({ type: 'consent', accepted: patch.consent.accepted, ...(patch.consent.accepted ? { version: patch.consent.version } : {}) });
           log?.info('settings changed', { fields: Object.keys(patch) });
           armSnooze();
+          engine.evaluate();
           publish();
           return updated;
         }),
@@ -182,14 +235,40 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
           journal?.append({ type: 'sharing', mode: next.mode, until: next.until, by: 'user' });
           log?.info('sharing changed', { mode: next.mode, until: next.until });
           armSnooze();
+          engine.evaluate();
           publish();
-          return buildStatus(store.get());
+          return currentStatus();
         }),
+      decision: () => engine.decision(),
+      previewDecision: (policy) => {
+        checkTargets(policy, resources(), 'policy');
+        return engine.preview(policy);
+      },
+      signals: (): SignalsView => ({
+        readings: Object.values(signalStore.snapshot()),
+        processesSeen: [...new Set(sources.flatMap((src) => src.processesSeen?.() ?? []))].sort(),
+        detectors: sources.flatMap((src) => src.detectors()),
+      }),
+      acceptSignals: (update) => {
+        signalStore.accept(update);
+        return update.readings.length;
+      },
       onStatus: (l) => {
         listeners.add(l);
         return () => listeners.delete(l);
       },
     };
+
+    const gamesConfig = () => store.get().policy.games;
+    for (const src of sources) {
+      try {
+        await src.start({ sink: signalStore, log: log.child({ source: src.name }), ownPids: () => new Set<number>(), games: gamesConfig, now, platform: process.platform, env: process.env, home: homedir() });
+      } catch (err) {
+        log.error('a signal source failed to start', { source: src.name, err });
+      }
+    }
+    stopSources = () => Promise.all(sources.map(async (src) => src.stop()));
+    engine.start();
 
     const files = staticFiles(opts.rendererDir ?? defaultRendererDir());
     if (!files.available) log.warn('the dashboard is not built; the API works but / shows a notice', { looked: files.dir });
@@ -218,9 +297,14 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       token: tok.token,
       log: lg,
       status: core.status,
+      engine,
+      signals: signalStore,
       stop() {
         stopping ??= (async () => {
           clearTimeout(snoozeTimer);
+          engine.stop();
+          keepAwake.stop();
+          await stopSources?.();
           await server.close();
           jr.append({ type: 'agent-stopped', pid: process.pid });
           jr.close();
@@ -233,6 +317,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       },
     };
   } catch (err) {
+    await stopSources?.().catch(() => undefined);
     await api?.close().catch(() => undefined);
     journal?.close();
     log?.close();

@@ -1,6 +1,7 @@
 // What sharing is doing right now, from what the user asked for. Pure and clock-injected.
 // The policy engine (schedule rules, idle, games) will refine "on" into running or paused;
 // until then "on" means "allowed", and the reason says plainly that there is nothing to run.
+import { InputError } from './errors.js';
 import { CONSENT_VERSION, type EffectiveState, type ManualSharing, type Reason, type Settings, type SharingRequest } from '../protocol/index.js';
 
 export interface SharingView {
@@ -43,13 +44,10 @@ export function sharingView(settings: Settings, now: Date, activeWork = 0, timeZ
   }
 }
 
-export class SharingRequestError extends Error {
-  constructor(
-    readonly code: 'consent_required' | 'invalid_request',
-    message: string,
-    readonly field?: string,
-  ) {
-    super(message);
+/** Kept as a named kind of InputError so callers can tell what was refused. */
+export class SharingRequestError extends InputError {
+  constructor(code: 'consent_required' | 'invalid_request', message: string, field?: string) {
+    super(code, message, field ? [{ path: field, message }] : []);
   }
 }
 

@@ -6,12 +6,17 @@ import type { AddressInfo } from 'node:net';
 import {
   API_PREFIX,
   API_VERSION,
+  DecisionPreviewRequest,
   SettingsPatch,
   SharingRequest,
+  SignalUpdate,
   dashboardCsp,
   fieldErrors,
+  type Decision,
   type Health,
+  type Policy,
   type Settings,
+  type SignalsView,
   type Status,
 } from '../../protocol/index.js';
 import type { Logger } from '../logger.js';
@@ -19,7 +24,7 @@ import { bearerToken, tokenMatches } from '../token.js';
 import { createEventsHub } from './events.js';
 import { HttpError, allowedHosts, allowedOrigins, readJsonBody, sendError, sendJson } from './http-util.js';
 import type { StaticFiles } from './static-files.js';
-import { SharingRequestError } from '../sharing.js';
+import { InputError } from '../errors.js';
 
 /** What the API needs from the agent; the agent composes it, tests can too. */
 export interface ApiCore {
@@ -27,6 +32,10 @@ export interface ApiCore {
   settings(): Settings;
   patchSettings(patch: SettingsPatch): Promise<Settings>;
   setSharing(req: SharingRequest): Promise<Status>;
+  decision(): Decision | null;
+  previewDecision(policy: Policy): Decision;
+  signals(): SignalsView;
+  acceptSignals(update: SignalUpdate): number;
   onStatus(listener: (status: Status) => void): () => void;
 }
 
@@ -69,18 +78,21 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       PATCH: async (req, res) => sendJson(res, 200, await core.patchSettings(validate(SettingsPatch, await readJsonBody(req)))),
     },
     [`${API_PREFIX}/sharing`]: {
-      POST: async (req, res) => {
-        const body = validate(SharingRequest, await readJsonBody(req));
-        try {
-          sendJson(res, 200, await core.setSharing(body));
-        } catch (err) {
-          if (err instanceof SharingRequestError) {
-            const status = err.code === 'consent_required' ? 409 : 400;
-            throw new HttpError(status, err.code, err.message, err.field ? [{ path: err.field, message: err.message }] : undefined);
-          }
-          throw err;
-        }
+      POST: async (req, res) => sendJson(res, 200, await core.setSharing(validate(SharingRequest, await readJsonBody(req)))),
+    },
+    [`${API_PREFIX}/decision`]: {
+      GET: (_req, res) => {
+        const d = core.decision();
+        if (d === null) throw new HttpError(503, 'not_ready', 'the first decision has not been made yet');
+        sendJson(res, 200, d);
       },
+    },
+    [`${API_PREFIX}/decision/preview`]: {
+      POST: async (req, res) => sendJson(res, 200, core.previewDecision(validate(DecisionPreviewRequest, await readJsonBody(req)).policy)),
+    },
+    [`${API_PREFIX}/signals`]: {
+      GET: (_req, res) => sendJson(res, 200, core.signals()),
+      POST: async (req, res) => sendJson(res, 200, { accepted: core.acceptSignals(validate(SignalUpdate, await readJsonBody(req))) }),
     },
   };
 
@@ -131,6 +143,8 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       }
       if (err instanceof HttpError) {
         sendError(res, err);
+      } else if (err instanceof InputError) {
+        sendError(res, new HttpError(err.code === 'consent_required' ? 409 : 400, err.code, err.message, err.fields.length > 0 ? err.fields : undefined));
       } else {
         log.error('request failed', { method: req.method, path: req.url?.split('?')[0], err });
         sendError(res, new HttpError(500, 'internal', 'the agent could not handle this request; see its log'));

@@ -1,33 +1,43 @@
 // The agent's current view of every signal. Readings arrive from sources (sensors inside the agent,
 // the Electron shell, scripts over the API); freshness is judged when read, against the clock.
+// Several sources may give the same signal (Electron's idle time and the D-Bus monitor): a fresh
+// reading wins over "not available" from another source, so one source's gap never hides another's
+// value, and the freshest value wins among fresh ones.
 import { SignalUpdate, signalKey, type ReadingUpdate, type SignalReading, type SignalSnapshot } from '../../protocol/index.js';
 import type { SignalSink } from './source.js';
 
 export const DEFAULT_MAX_AGE_MS = 30_000;
 
+const RANK: Record<SignalReading['state'], number> = { ok: 0, not_available: 1, stale: 2, unknown: 3 };
+
 export class SignalStore implements SignalSink {
-  private readings = new Map<string, SignalReading>();
+  private readings = new Map<string, Map<string, SignalReading>>();
   private listeners = new Set<(changed: string[]) => void>();
 
   constructor(private readonly now: () => Date = () => new Date()) {}
 
   publish(source: string, updates: ReadingUpdate[], maxAgeMs = DEFAULT_MAX_AGE_MS): void {
     const changed: string[] = [];
+    const at = this.now();
     for (const u of updates) {
       const key = signalKey(u.name, u.device);
-      const prev = this.readings.get(key);
-      const next: SignalReading = {
+      const before = this.current(key, at.getTime());
+      let bySource = this.readings.get(key);
+      if (!bySource) this.readings.set(key, (bySource = new Map()));
+      bySource.set(source, {
         name: u.name,
         ...(u.device !== undefined ? { device: u.device } : {}),
         state: u.notAvailable ? 'not_available' : 'ok',
         value: u.notAvailable ? null : (u.value ?? null),
         source,
-        readAt: u.at ?? this.now().toISOString(),
+        readAt: u.at ?? at.toISOString(),
         maxAgeMs,
         ...(u.note !== undefined ? { note: u.note } : {}),
-      };
-      this.readings.set(key, next);
-      if (!prev || prev.state !== next.state || JSON.stringify(prev.value) !== JSON.stringify(next.value)) changed.push(key);
+      });
+      const after = this.current(key, at.getTime());
+      if (!before || !after || before.state !== after.state || before.source !== after.source || JSON.stringify(before.value) !== JSON.stringify(after.value)) {
+        changed.push(key);
+      }
     }
     if (changed.length > 0) for (const l of this.listeners) l(changed);
   }
@@ -37,12 +47,22 @@ export class SignalStore implements SignalSink {
     this.publish(update.source, update.readings, update.maxAgeMs ?? DEFAULT_MAX_AGE_MS);
   }
 
+  private current(key: string, now: number): SignalReading | undefined {
+    let best: SignalReading | undefined;
+    for (const raw of this.readings.get(key)?.values() ?? []) {
+      const r: SignalReading = raw.state === 'ok' && (raw.readAt === null || now - Date.parse(raw.readAt) > raw.maxAgeMs) ? { ...raw, state: 'stale' } : raw;
+      if (!best || RANK[r.state] < RANK[best.state] || (RANK[r.state] === RANK[best.state] && (r.readAt ?? '') > (best.readAt ?? ''))) best = r;
+    }
+    return best;
+  }
+
   /** Readings as of now: ok readings past their freshness are reported stale. */
   snapshot(): SignalSnapshot {
     const now = this.now().getTime();
     const out: Record<string, SignalReading> = {};
-    for (const [k, r] of this.readings) {
-      out[k] = r.state === 'ok' && (r.readAt === null || now - Date.parse(r.readAt) > r.maxAgeMs) ? { ...r, state: 'stale' } : r;
+    for (const key of this.readings.keys()) {
+      const r = this.current(key, now);
+      if (r) out[key] = r;
     }
     return out;
   }

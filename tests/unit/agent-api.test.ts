@@ -17,7 +17,7 @@ describe('agent API', () => {
   async function start(opts: { rendererDir?: string; dataDir?: string } = {}) {
     const dataDir = opts.dataDir ?? tmp();
     const rendererDir = opts.rendererDir ?? join(tmp(), 'none');
-    const agent = await runAgent({ dataDir, port: 0, rendererDir });
+    const agent = await runAgent({ dataDir, port: 0, rendererDir, sources: [] });
     running.push(agent);
     return { agent, base: `http://127.0.0.1:${agent.port}`, token: agent.token };
   }
@@ -92,7 +92,11 @@ describe('agent API', () => {
     expect(Settings.parse(patched.json).startAtLogin).toBe(true);
     const on = await api(base, token, 'POST', '/sharing', { mode: 'on' });
     expect(on.status).toBe(200);
-    expect(Status.parse(on.json).sharing.state).toBe('sharing');
+    const status = Status.parse(on.json);
+    expect(status.sharing.manual.mode).toBe('on');
+    // On means "allowed": the rules (no idle time known yet) decide that nothing runs right now.
+    expect(status.sharing.state).toBe('paused');
+    expect(status.sharing.reason.code).toBe('signal_unknown');
   });
 
   it.each([
