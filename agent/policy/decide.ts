@@ -50,7 +50,18 @@ type Read = { state: SignalReading['state']; value: unknown; note?: string | und
 
 /** A reading as of `now`: an ok reading older than its freshness is stale. */
 export function readSignal(signals: SignalSnapshot, name: SignalName, device: string | undefined, now: Date): Read {
-  const r = signals[signalKey(name, device)];
+  // One decision reads the same few signals for every rule: judge each once per instant.
+  let cached = readCache.get(signals);
+  if (!cached || cached.ms !== now.getTime()) readCache.set(signals, (cached = { ms: now.getTime(), reads: new Map() }));
+  const key = signalKey(name, device);
+  let read = cached.reads.get(key);
+  if (!read) cached.reads.set(key, (read = judge(signals[key], now)));
+  return read;
+}
+
+const readCache = new WeakMap<SignalSnapshot, { ms: number; reads: Map<string, Read> }>();
+
+function judge(r: SignalReading | undefined, now: Date): Read {
   if (!r) return { state: 'unknown', value: null, at: null };
   if (r.state === 'ok' && (r.readAt === null || now.getTime() - Date.parse(r.readAt) > r.maxAgeMs)) return { state: 'stale', value: r.value, note: r.note, at: r.readAt };
   return { state: r.state, value: r.value, note: r.note, at: r.readAt };

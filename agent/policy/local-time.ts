@@ -20,7 +20,18 @@ export interface WallClock {
   minute: number;
 }
 
+// One decision evaluates many windows at the same instant; formatting is the costly part.
+let last: { ms: number; zone: string; clock: WallClock } | null = null;
+
 export function wallClock(at: Date, timeZone: string): WallClock {
+  const ms = at.getTime();
+  if (last && last.ms === ms && last.zone === timeZone) return last.clock;
+  const clock = computeWallClock(at, timeZone);
+  last = { ms, zone: timeZone, clock };
+  return clock;
+}
+
+function computeWallClock(at: Date, timeZone: string): WallClock {
   const parts = formatter(timeZone).formatToParts(at);
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   const day = get('weekday').slice(0, 3).toLowerCase() as Day;
