@@ -1,9 +1,10 @@
 // Main as one more client of the agent's API, like the dashboard and the CLI: it follows status over
-// the events WebSocket (for the tray and the login item) and posts manual sharing changes. No
-// business logic: the agent decides, main shows.
+// the events WebSocket (for the tray and the login item), posts manual sharing changes, and
+// forwards power signals. No business logic: the agent decides, main shows.
 import WebSocket from 'ws';
 import { API_PREFIX, WS_CLOSE, WS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX } from '../protocol/index.js';
 import { ServerMessage, SharingRequest, Status } from '../protocol/api.js';
+import { SignalUpdate, SignalsAccepted } from '../protocol/signals.js';
 import type { Timers } from './child-handle.js';
 
 export type ClientConnection =
@@ -62,6 +63,11 @@ export class AgentClient {
     const status = Status.parse(await this.request('POST', '/sharing', SharingRequest.parse(body)));
     this.publish(status);
     return status;
+  }
+
+  /** Sends signal readings; validated here first, so a bug in the shell fails loudly, not as a 400. */
+  async postSignals(update: SignalUpdate): Promise<number> {
+    return SignalsAccepted.parse(await this.request('POST', '/signals', SignalUpdate.parse(update))).accepted;
   }
 
   private async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {

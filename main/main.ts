@@ -1,8 +1,20 @@
 // Electron main: a thin shell around the agent. It starts and supervises the agent, starts workers
 // when the agent asks, shows the tray and the dashboard window, and follows the agent's
-// start-at-login setting. Every decision worth testing lives in a pure module next to this one;
-// this file only connects them to Electron.
-import { app, BrowserWindow, dialog, ipcMain, MessageChannelMain, session, shell, type MessagePortMain } from 'electron';
+// start-at-login setting, forwards power signals (idle time, lock, battery, sleep) to the agent,
+// and keeps the computer awake while the agent says so. Every decision worth testing lives in a
+// pure module next to this one; this file only connects them to Electron.
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  MessageChannelMain,
+  powerMonitor,
+  powerSaveBlocker,
+  session,
+  shell,
+  type MessagePortMain,
+} from 'electron';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -16,7 +28,9 @@ import { parseShellArgs } from './args.js';
 import { realTimers } from './child-handle.js';
 import { closeAction, startHidden } from './close-behaviour.js';
 import { applyStartAtLogin } from './login-item.js';
-import { startPowerSignals } from './power-signals.js';
+import { KeepAwake, keepAwakeWanted } from './keep-awake.js';
+import { PowerSignalForwarder, powerMonitorSource, type PlatformInfo } from './power-signals.js';
+import { sharingRequestFor } from './snooze.js';
 import { statusPageUrl, type StatusPageText } from './status-page.js';
 import { ShellTray } from './tray.js';
 import { resourcesDir } from './tray-icons.js';
@@ -54,7 +68,8 @@ let hasTray = false;
 let quitting = false;
 let cleanedUp = false;
 let appliedStartAtLogin: boolean | null = null;
-let stopPowerSignals: () => void = () => {};
+let powerSignals: PowerSignalForwarder | null = null;
+const keepAwake = new KeepAwake(powerSaveBlocker, log);
 
 const agentOrigin = (): string | null => endpoint?.origin ?? null;
 const readToken = async (): Promise<string> => (await readFile(join(dataDir.path, DATA_FILES.token), 'utf8')).trim();
@@ -87,8 +102,11 @@ const supervisor = new AgentSupervisor<MessagePortMain>({
   log,
 });
 
+/** Everything that follows main's connection to the agent: the tray, signal forwarding, keep-awake. */
 function render(): void {
   tray?.show(trayView(connection));
+  powerSignals?.setConnected(connection.kind === 'connected');
+  if (!quitting) keepAwake.set(keepAwakeWanted(connection));
 }
 
 function onSupervisorState(state: SupervisorState): void {
@@ -159,14 +177,16 @@ function followStartAtLogin(enabled: boolean): void {
 }
 
 function onTrayAction(action: TrayAction): void {
+  // On, off, snooze (until a time from this computer's clock and zone) and drain.
+  const request = sharingRequestFor(action, new Date());
+  if (request !== null) {
+    client?.setSharing(request).catch((error: unknown) => {
+      log(`could not change sharing: ${String(error)}`);
+      render();
+    });
+    return;
+  }
   switch (action) {
-    case 'sharing-on':
-    case 'sharing-off':
-      client?.setSharing({ mode: action === 'sharing-on' ? 'on' : 'off' }).catch((error: unknown) => {
-        log(`could not change sharing: ${String(error)}`);
-        render();
-      });
-      return;
     case 'open-dashboard':
       showWindow();
       return;
@@ -176,6 +196,8 @@ function onTrayAction(action: TrayAction): void {
     case 'quit':
       quitting = true;
       app.quit();
+      return;
+    default:
       return;
   }
 }
@@ -227,7 +249,8 @@ function runCommand(file: string, argv: readonly string[], options: { timeoutMs:
 }
 
 async function shutdown(): Promise<void> {
-  stopPowerSignals();
+  powerSignals?.stop();
+  keepAwake.release();
   client?.stop();
   await supervisor.stop();
   // The agent stops its workers when it shuts down cleanly; these are the ones left if it did not.
@@ -251,7 +274,21 @@ async function onReady(): Promise<void> {
   if (!startHidden({ argv: process.argv, openedAtLogin, trayAvailable: hasTray })) window = createWindow(true);
 
   supervisor.start();
-  stopPowerSignals = startPowerSignals({ send: () => {} });
+  // powerMonitor works only once the app is ready. Signals go out once the agent is connected.
+  const platform: PlatformInfo = { os: process.platform, sessionType: process.env.XDG_SESSION_TYPE };
+  powerSignals = new PowerSignalForwarder({
+    source: powerMonitorSource(powerMonitor, platform),
+    platform,
+    post: async (update) => {
+      if (client === null) throw new Error('no agent connection');
+      return client.postSignals(update);
+    },
+    timers: realTimers,
+    now: () => Date.now(),
+    log,
+  });
+  powerSignals.start();
+  powerSignals.setConnected(connection.kind === 'connected');
 }
 
 // Every renderer sandboxed, whatever its own options say.
@@ -279,6 +316,8 @@ if (!app.requestSingleInstanceLock()) {
   });
   app.on('before-quit', () => {
     quitting = true;
+    // Nothing is shared past this point: let the computer sleep at once.
+    keepAwake.release();
   });
   app.on('will-quit', (event) => {
     if (cleanedUp) return;

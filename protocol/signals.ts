@@ -130,3 +130,7 @@ export const SignalsView = z.object({
   detectors: z.array(z.object({ signal: SignalName, available: z.boolean(), how: z.string() })),
 });
 export type SignalsView = z.infer<typeof SignalsView>;
+
+/** Answer to `POST /api/v1/signals`. */
+export const SignalsAccepted = z.object({ accepted: z.number().int().nonnegative() }).strict();
+export type SignalsAccepted = z.infer<typeof SignalsAccepted>;

@@ -17,6 +17,7 @@ function makeStatus(mode: 'on' | 'off'): Status {
     consent: { required: false, currentVersion: 1 },
     startAtLogin: mode === 'on',
     sharing: { manual: { mode, until: null, changedAt: null }, state: mode === 'on' ? 'sharing' : 'off', reason: { code: 'c', text: 'because' } },
+    decision: null,
     problems: [],
     updatedAt: '2025-01-01T00:00:00Z',
   });
@@ -42,6 +43,10 @@ async function standIn(port = 0): Promise<StandIn> {
       requests.push({ method: req.method!, url: req.url!, auth: req.headers.authorization, body });
       if (req.headers.authorization !== `Bearer ${TOKEN}`) {
         res.writeHead(401).end(JSON.stringify({ error: { code: 'unauthorized', message: 'no' } }));
+        return;
+      }
+      if (req.method === 'POST' && req.url === '/api/v1/signals') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accepted: JSON.parse(body).readings.length }));
         return;
       }
       if (req.method === 'POST' && req.url === '/api/v1/sharing') {
@@ -137,6 +142,29 @@ describe('AgentClient', () => {
     expect(agent.requests.at(-1)).toMatchObject({ method: 'POST', url: '/api/v1/sharing', auth: `Bearer ${TOKEN}`, body: '{"mode":"on"}' });
     const last = seen.at(-1)!;
     expect(last.kind === 'connected' && last.status.sharing.manual.mode).toBe('on');
+  });
+
+  it('posts power signals with the bearer token and returns how many the agent accepted', async () => {
+    const agent = await standIn();
+    cleanups.push(() => agent.close());
+    const { c } = client(agent.origin);
+    const update = {
+      source: 'electron.power-monitor',
+      maxAgeMs: 10_000,
+      readings: [
+        { name: 'idleSeconds' as const, value: 12 },
+        { name: 'screenLocked' as const, notAvailable: true as const, note: 'no lock events on Linux' },
+      ],
+    };
+    await expect(c.postSignals(update)).resolves.toBe(2);
+    expect(agent.requests.at(-1)).toMatchObject({ method: 'POST', url: '/api/v1/signals', auth: `Bearer ${TOKEN}` });
+    expect(JSON.parse(agent.requests.at(-1)!.body)).toEqual(update);
+  });
+
+  it('refuses to send invalid signals (checked against the protocol before any request)', async () => {
+    const { c } = client('http://127.0.0.1:1');
+    await expect(c.postSignals({ source: 'electron.power-monitor', readings: [{ name: 'idleSeconds', value: -1 }] })).rejects.toThrow(/value/);
+    await expect(c.postSignals({ source: 'electron.power-monitor', readings: [] })).rejects.toThrow();
   });
 
   it('refuses to send an invalid sharing request', async () => {

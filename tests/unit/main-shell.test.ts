@@ -1,8 +1,9 @@
 // main/main.ts end to end with Electron faked at the boundary (the binary cannot run here) and a
 // stand-in agent over real loopback HTTP + WebSocket: start hidden at login, fork the agent on the
 // shared data dir, load the dashboard from the agent's origin, drive the tray, start a worker when
-// the agent asks, hand the token only to the dashboard, follow start-at-login, hide on close, and
-// quit cleanly (shutdown message, then exit).
+// the agent asks, hand the token only to the dashboard, follow start-at-login, hide on close,
+// forward powerMonitor signals, show the decision and snooze from the tray, keep the computer awake
+// while the agent says so, and quit cleanly (shutdown message, then exit, sleep allowed again).
 import { statSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { Status, WS_PROTOCOL } from '../../protocol/index.js';
+import { Decision, SignalUpdate, Status, WS_PROTOCOL } from '../../protocol/index.js';
 
 // ---- the fake Electron -----------------------------------------------------------------------
 
@@ -23,6 +24,8 @@ const fake = vi.hoisted(() => ({
   ipcHandlers: new Map<string, (...args: any[]) => unknown>(),
   session: null as any,
   channels: 0,
+  powerMonitor: null as any,
+  blocker: { started: [] as string[], stopped: [] as number[], active: new Set<number>(), next: 1 },
 }));
 
 vi.mock('electron', async () => {
@@ -144,7 +147,16 @@ vi.mock('electron', async () => {
     destroy = () => void (this.destroyed = true);
   }
 
+  class FakePowerMonitor extends EventEmitter {
+    idle = 0;
+    getSystemIdleTime = () => this.idle;
+    getSystemIdleState = () => 'active';
+    isOnBatteryPower = () => false;
+    getCurrentThermalState = () => 'nominal';
+  }
+
   fake.app = new FakeApp();
+  fake.powerMonitor = new FakePowerMonitor();
   fake.session = {
     requestHandler: null,
     checkHandler: null,
@@ -171,6 +183,19 @@ vi.mock('electron', async () => {
         return child;
       },
     },
+    powerMonitor: fake.powerMonitor,
+    powerSaveBlocker: {
+      start: (type: string) => {
+        const id = fake.blocker.next++;
+        fake.blocker.started.push(type);
+        fake.blocker.active.add(id);
+        return id;
+      },
+      stop: (id: number) => {
+        fake.blocker.stopped.push(id);
+        return fake.blocker.active.delete(id);
+      },
+    },
     MessageChannelMain: class {
       port1 = `port1-${++fake.channels}`;
       port2 = `port2-${fake.channels}`;
@@ -194,12 +219,25 @@ vi.mock('node:child_process', async (importOriginal) => {
 
 const TOKEN = 'e'.repeat(64);
 
-function makeStatus(mode: 'on' | 'off', startAtLogin: boolean): Status {
+function makeDecision(keepAwake: boolean, text: string): Decision {
+  const state = keepAwake ? 'running' : 'paused';
+  return Decision.parse({
+    at: '2025-01-01T00:00:00Z',
+    resources: [{ resource: 'cpu', label: 'CPU', state, newWork: keepAwake, limits: null, matchedRule: null, reasons: [{ code: 'c', text }], since: '2025-01-01T00:00:00Z', lastBlockedAt: null }],
+    proofs: { allowed: true, reason: { code: 'proofs_exempt', text: 'proofs run' } },
+    keepAwake,
+    uncheckable: [],
+    summary: { state, reason: { code: 'c', text } },
+  });
+}
+
+function makeStatus(mode: 'on' | 'off' | 'snooze' | 'drain', startAtLogin: boolean, decision: Decision | null = null): Status {
   return Status.parse({
     agent: { version: '0.1.0', pid: 1, startedAt: '2025-01-01T00:00:00Z', dataDir: '/d', host: 'h', platform: 'linux', headless: false },
     consent: { required: false, currentVersion: 1 },
     startAtLogin,
     sharing: { manual: { mode, until: null, changedAt: null }, state: mode === 'on' ? 'sharing' : 'off', reason: { code: 'c', text: mode === 'on' ? 'idle' : 'you turned it off' } },
+    decision,
     problems: [],
     updatedAt: '2025-01-01T00:00:00Z',
   });
@@ -210,6 +248,7 @@ let wss: WebSocketServer;
 let origin: string;
 let status = makeStatus('off', false);
 const posts: string[] = [];
+const signalPosts: SignalUpdate[] = [];
 let dataDir: string;
 let xdg: string;
 const savedArgv = process.argv;
@@ -239,6 +278,7 @@ function exists(path: string): boolean {
 const tray = () => fake.trays[0];
 const menuItems = () => tray().menus.at(-1).template as Array<{ label?: string; type: string; checked?: boolean; click?: () => void }>;
 const agentChild = () => fake.forks[0];
+const readingsSent = () => signalPosts.flatMap((u) => u.readings);
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'offhours-shell-'));
@@ -250,6 +290,12 @@ beforeAll(async () => {
     req.on('data', (c) => (body += c));
     req.on('end', () => {
       if (req.headers.authorization !== `Bearer ${TOKEN}`) return void res.writeHead(401).end('{}');
+      if (req.method === 'POST' && req.url === '/api/v1/signals') {
+        // Parsed with the real schema: what the shell sends is what the agent accepts.
+        const update = SignalUpdate.parse(JSON.parse(body));
+        signalPosts.push(update);
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ accepted: update.readings.length }));
+      }
       if (req.method === 'POST' && req.url === '/api/v1/sharing') {
         posts.push(body);
         status = makeStatus(JSON.parse(body).mode, status.startAtLogin);
@@ -381,6 +427,64 @@ describe('the Electron shell', () => {
     await until(() => !exists(file), 'the autostart file to go');
   });
 
+  it('forwards powerMonitor signals to the agent once connected, and an event at once', async () => {
+    await until(() => signalPosts.length > 0, 'the first signals post');
+    expect(signalPosts[0]).toMatchObject({ source: 'electron.power-monitor', maxAgeMs: 10_000 });
+    // Linux (where these tests run): no lock events, so the agent's D-Bus reader is asked for.
+    expect(readingsSent().find((r) => r.name === 'screenLocked')).toMatchObject({ notAvailable: true });
+    expect(readingsSent().some((r) => r.name === 'idleSeconds' || r.name === 'suspended')).toBe(true);
+
+    const before = signalPosts.length;
+    fake.powerMonitor.emit('suspend');
+    await until(() => signalPosts.length > before, 'the suspend post');
+    expect(signalPosts.at(-1)!.readings).toContainEqual({ name: 'suspended', value: true });
+    fake.powerMonitor.emit('resume');
+    await until(() => signalPosts.at(-1)!.readings.some((r) => r.name === 'suspended' && r.value === false), 'the resume post');
+  });
+
+  it('shows the decision in the tray and snoozes through the agent API', async () => {
+    status = makeStatus('on', false, makeDecision(false, 'Paused: you used the computer 1 min ago'));
+    broadcast();
+    await until(() => menuItems()[0]!.label === 'Paused: you used the computer 1 min ago', 'the decision line');
+    expect(tray().image.path).toMatch(/tray-paused\.png$/);
+
+    const before = Date.now();
+    menuItems().find((i) => i.label === 'Snooze 15 minutes')!.click!();
+    await until(() => posts.length === 2, 'the snooze request');
+    const sent = JSON.parse(posts[1]!);
+    expect(sent.mode).toBe('snooze');
+    expect(Date.parse(sent.until) - before).toBeGreaterThanOrEqual(15 * 60_000 - 5);
+    expect(Date.parse(sent.until) - before).toBeLessThan(15 * 60_000 + 5_000);
+
+    status = makeStatus('on', false, null);
+    broadcast();
+    await until(() => menuItems()[0]!.label === 'Sharing: idle', 'sharing on again');
+    menuItems().find((i) => i.label === 'Finish current work, then stop')!.click!();
+    await until(() => posts.length === 3, 'the drain request');
+    expect(posts[2]).toBe('{"mode":"drain"}');
+    status = makeStatus('on', false);
+    broadcast();
+  });
+
+  it('keeps the computer awake while the decision says so, and lets it sleep when not', async () => {
+    status = makeStatus('on', false, makeDecision(true, 'Sharing CPU'));
+    broadcast();
+    await until(() => fake.blocker.active.size === 1, 'the sleep blocker');
+    expect(fake.blocker.started).toEqual(['prevent-app-suspension']);
+    broadcast();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fake.blocker.started).toHaveLength(1);
+
+    status = makeStatus('on', false, makeDecision(false, 'Paused: a game is running'));
+    broadcast();
+    await until(() => fake.blocker.active.size === 0, 'the blocker to be released');
+
+    // Held again for the quit test: quitting must release it.
+    status = makeStatus('on', false, makeDecision(true, 'Sharing CPU'));
+    broadcast();
+    await until(() => fake.blocker.active.size === 1, 'the sleep blocker again');
+  });
+
   it('quits for real: asks the agent to shut down, kills leftover workers, then exits', async () => {
     const worker = fake.forks[1];
     menuItems().find((i) => i.label === 'Quit Offhours')!.click!();
@@ -393,6 +497,9 @@ describe('the Electron shell', () => {
     expect(worker.killed).toBe(true);
     expect(tray().destroyed).toBe(true);
     expect(fake.forks).toHaveLength(2);
+    expect(fake.blocker.active.size).toBe(0);
+    // No signal forwarding after quit: powerMonitor listeners are gone.
+    expect(fake.powerMonitor.listenerCount('suspend')).toBe(0);
   });
 });
 

@@ -1,8 +1,38 @@
+// The tray as plain data: status line and icon from the agent's decision (falling back to the
+// sharing state before the first decision), the manual controls (toggle, snoozes, drain) and when
+// each is offered.
 import { describe, expect, it } from 'vitest';
 import { Status, type EffectiveState, type SharingMode } from '../../protocol/api.js';
-import { trayView, type AgentConnection, type TrayMenuItem } from '../../main/tray-menu.js';
+import { Decision, type ResourceState } from '../../protocol/policy.js';
+import { decisionIcon, trayView, type AgentConnection, type TrayMenuItem } from '../../main/tray-menu.js';
 
-function status(state: EffectiveState, opts: { mode?: SharingMode; reason?: string; consentRequired?: boolean } = {}): Status {
+function decision(state: ResourceState, code: string, text: string, keepAwake = false): Decision {
+  return Decision.parse({
+    at: '2025-01-01T10:00:00.000Z',
+    resources: [
+      {
+        resource: 'cpu',
+        label: 'CPU',
+        state,
+        newWork: state === 'running' || state === 'limited',
+        limits: null,
+        matchedRule: null,
+        reasons: [{ code, text }],
+        since: '2025-01-01T10:00:00.000Z',
+        lastBlockedAt: null,
+      },
+    ],
+    proofs: { allowed: true, reason: { code: 'proofs_exempt', text: 'Storage proofs always run' } },
+    keepAwake,
+    uncheckable: [],
+    summary: { state, reason: { code, text } },
+  });
+}
+
+function status(
+  state: EffectiveState,
+  opts: { mode?: SharingMode; reason?: string; consentRequired?: boolean; decision?: Decision | null } = {},
+): Status {
   // Parsed with the real schema, so the fixture cannot drift from what the agent sends.
   return Status.parse({
     agent: {
@@ -21,6 +51,7 @@ function status(state: EffectiveState, opts: { mode?: SharingMode; reason?: stri
       state,
       reason: { code: 'x', text: opts.reason ?? 'the machine is idle' },
     },
+    decision: opts.decision ?? null,
     problems: [],
     updatedAt: '2025-01-01T10:00:00.000Z',
   });
@@ -30,6 +61,9 @@ const connected = (s: Status): AgentConnection => ({ kind: 'connected', status: 
 const toggle = (items: TrayMenuItem[]) => items.find((i) => i.type === 'checkbox')!;
 const actions = (items: TrayMenuItem[]) => items.flatMap((i) => (i.type !== 'separator' && i.action !== undefined ? [i.action] : []));
 const statusLine = (items: TrayMenuItem[]) => items[0] as Extract<TrayMenuItem, { type: 'normal' }>;
+const enabledActions = (items: TrayMenuItem[]) =>
+  items.flatMap((i) => (i.type !== 'separator' && i.enabled && i.action !== undefined ? [i.action] : []));
+const item = (items: TrayMenuItem[], action: string) => items.find((i) => i.type !== 'separator' && i.action === action)!;
 
 describe('trayView', () => {
   it('has the same skeleton in every state: status line, toggle, Open dashboard, Quit', () => {
@@ -96,9 +130,10 @@ describe('trayView', () => {
     const view = trayView({ kind: 'degraded', reason: 'it stopped 5 times in a row' });
     expect(view.icon).toBe('error');
     expect(statusLine(view.items).label).toBe('The agent keeps stopping: it stopped 5 times in a row');
-    expect(actions(view.items)).toEqual(['sharing-on', 'restart-agent', 'open-dashboard', 'quit']);
+    expect(actions(view.items)).toEqual(['sharing-on', 'snooze-15m', 'snooze-1h', 'snooze-tomorrow', 'drain', 'restart-agent', 'open-dashboard', 'quit']);
     expect(view.items.find((i) => i.type === 'normal' && i.action === 'restart-agent')).toMatchObject({ enabled: true });
     expect(toggle(view.items).enabled).toBe(false);
+    expect(enabledActions(view.items)).toEqual(['restart-agent', 'open-dashboard', 'quit']);
   });
 
   it('unauthorized shows as an error', () => {
@@ -118,5 +153,93 @@ describe('trayView', () => {
   it('is a pure function of its input', () => {
     const s = status('sharing');
     expect(trayView(connected(s))).toEqual(trayView(connected(structuredClone(s))));
+  });
+});
+
+describe('trayView with a decision', () => {
+  it.each([
+    ['running', 'running', 'Sharing CPU, GPU 0', 'sharing'],
+    ['limited', 'limited', 'Sharing CPU', 'sharing'],
+    ['paused by idle time', 'paused', 'Paused: you used the computer 2 min ago (waits for 10 minutes idle)', 'paused'],
+    ['released for a game', 'released', 'Paused: Cyberpunk2077.exe is running', 'paused'],
+    ['snoozed', 'released', 'Snoozed until 07:00', 'paused'],
+    ['going to sleep', 'paused', 'Paused: the computer is going to sleep', 'paused'],
+    ['manual off', 'released', 'Off: you turned sharing off', 'off'],
+    ['consent missing', 'released', 'Off: finish the first-run screen to allow sharing', 'off'],
+    ['drained', 'released', 'Off: the current work is finished; nothing new starts until you turn sharing on', 'off'],
+  ] as const)('%s: the status line is the first reason, the icon %s', (_name, state, text, icon) => {
+    const code = { 'manual off': 'manual_off', 'consent missing': 'consent_required', drained: 'drained' }[_name as string] ?? `${state}-code`;
+    const d = decision(state, code, text);
+    // The sharing state says something else on purpose: the decision wins.
+    const view = trayView(connected(status('sharing', { reason: 'the old reason', decision: d })));
+    expect(statusLine(view.items).label).toBe(text);
+    expect(view.icon).toBe(icon);
+    expect(view.tooltip).toBe(`Offhours: ${text}`);
+    expect(decisionIcon(d.summary)).toBe(icon);
+  });
+
+  it('falls back to the sharing state while the agent has not decided yet (decision null)', () => {
+    const view = trayView(connected(status('paused', { reason: 'snoozed', decision: null })));
+    expect(statusLine(view.items).label).toBe('Paused: snoozed');
+    expect(view.icon).toBe('paused');
+  });
+
+  it('agent trouble (sharing state error) outranks the decision', () => {
+    const view = trayView(connected(status('error', { reason: 'the settings file is unreadable', decision: decision('running', 'running', 'Sharing CPU') })));
+    expect(view.icon).toBe('error');
+    expect(statusLine(view.items).label).toBe('Error: the settings file is unreadable');
+  });
+
+  it('an empty reason still says something; a long one is clipped to one line', () => {
+    expect(statusLine(trayView(connected(status('sharing', { decision: decision('limited', 'limited', '  ') }))).items).label).toBe('Sharing within limits');
+    const long = trayView(connected(status('sharing', { decision: decision('paused', 'x', `Paused:\n${'a game is running '.repeat(20)}`) })));
+    expect(statusLine(long.items).label).toMatch(/^Paused: a game is running a game/);
+    expect(statusLine(long.items).label.length).toBeLessThanOrEqual(90);
+    expect(statusLine(long.items).label.endsWith('…')).toBe(true);
+    expect(long.tooltip.length).toBeLessThanOrEqual(90);
+  });
+});
+
+describe('trayView snooze and drain items', () => {
+  const SNOOZES = ['snooze-15m', 'snooze-1h', 'snooze-tomorrow'] as const;
+
+  it('lists the snoozes and drain between the toggle and Open dashboard, with their labels', () => {
+    const { items } = trayView(connected(status('sharing', { mode: 'on' })));
+    expect(actions(items)).toEqual(['sharing-off', ...SNOOZES, 'drain', 'open-dashboard', 'quit']);
+    expect(SNOOZES.map((a) => (item(items, a) as { label: string }).label)).toEqual(['Snooze 15 minutes', 'Snooze 1 hour', 'Snooze until tomorrow 7:00']);
+    expect((item(items, 'drain') as { label: string }).label).toBe('Finish current work, then stop');
+  });
+
+  it('while sharing is on: snoozes and drain are offered', () => {
+    const { items } = trayView(connected(status('sharing', { mode: 'on', decision: decision('running', 'running', 'Sharing CPU') })));
+    expect(enabledActions(items)).toEqual(['sharing-off', ...SNOOZES, 'drain', 'open-dashboard', 'quit']);
+  });
+
+  it('while snoozed: snoozing again (a new end) is offered, draining is not', () => {
+    const { items } = trayView(connected(status('paused', { mode: 'snooze' })));
+    expect(enabledActions(items)).toEqual(['sharing-on', ...SNOOZES, 'open-dashboard', 'quit']);
+  });
+
+  it('while draining: drain is not offered again', () => {
+    const { items } = trayView(connected(status('draining', { mode: 'drain' })));
+    expect(item(items, 'drain')).toMatchObject({ enabled: false });
+    expect(item(items, 'snooze-1h')).toMatchObject({ enabled: true });
+  });
+
+  it('turned off by the user: no snooze (its end would turn sharing on) and no drain', () => {
+    const { items } = trayView(connected(status('off', { mode: 'off' })));
+    expect(enabledActions(items)).toEqual(['sharing-on', 'open-dashboard', 'quit']);
+  });
+
+  it('before consent, or without an agent: all disabled, but present', () => {
+    const views = [
+      trayView(connected(status('off', { mode: 'on', consentRequired: true }))),
+      trayView({ kind: 'connecting' }),
+      trayView({ kind: 'disconnected', since: 0 }),
+      trayView({ kind: 'unauthorized' }),
+    ];
+    for (const { items } of views) {
+      for (const a of [...SNOOZES, 'drain']) expect(item(items, a)).toMatchObject({ enabled: false });
+    }
   });
 });
