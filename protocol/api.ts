@@ -22,10 +22,14 @@ export type ApiError = z.infer<typeof ApiError>;
 
 /** Turns a zod error into field errors a UI can show next to its inputs. */
 export function fieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.length > 0 ? issue.path.map(String).join('.') : '(body)',
-    message: issue.message,
-  }));
+  return error.issues.map((issue) => {
+    // A bad record key carries the useful message one level down ("a resource is cpu, disk…").
+    const nested = 'issues' in issue && Array.isArray(issue.issues) ? (issue.issues as Array<{ message?: string }>)[0]?.message : undefined;
+    return {
+      path: issue.path.length > 0 ? issue.path.map(String).join('.') : '(body)',
+      message: issue.code === 'invalid_key' && nested ? `${issue.message}: ${nested}` : issue.message,
+    };
+  });
 }
 
 // ---- sharing --------------------------------------------------------------------------------

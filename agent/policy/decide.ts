@@ -147,7 +147,14 @@ function evalTemperature(c: Extract<Condition, { kind: 'temperatureBelow' }>, x:
       .map((s) => ({ r: readSignal(input.signals, 'gpuTemperature', s.device, input.now), device: s.device }));
     if (reads.length === 0) return { pass: 'uncheckable', signal: 'gpuTemperature', note: 'no GPU temperature sensor was found' };
   }
+  // A GPU without a sensor must not hide another one that is hot or stale: failures first, then
+  // "can't be checked".
+  let unavailable: Outcome | null = null;
   for (const { r, device } of reads) {
+    if (r.state === 'not_available') {
+      unavailable ??= notReadable(r, c.sensor === 'cpu' ? 'cpuTemperature' : 'gpuTemperature', device);
+      continue;
+    }
     if (r.state !== 'ok') return notReadable(r, c.sensor === 'cpu' ? 'cpuTemperature' : 'gpuTemperature', device);
     const t = r.value as number;
     if (t >= limit) {
@@ -157,13 +164,17 @@ function evalTemperature(c: Extract<Condition, { kind: 'temperatureBelow' }>, x:
         : fail('cooling_down', `Paused: ${what} cooling down, at ${Math.round(t)} °C (resumes below ${limit} °C)`);
     }
   }
-  return { pass: true };
+  return unavailable ?? { pass: true };
 }
 
 function evalNoGame(x: EvalContext): Outcome {
   const { input } = x;
   const games = readSignal(input.signals, 'gamesRunning', undefined, input.now);
-  if (games.state !== 'ok') return notReadable(games, 'gamesRunning');
+  // Full-screen detection exists only on some platforms; where it does, it is one more way to see a
+  // game — also when the process list can't be read (and the user chose to ignore that).
+  const fullscreen = readSignal(input.signals, 'fullscreen', undefined, input.now);
+  const fullscreenGame = fullscreen.state === 'ok' && fullscreen.value === true;
+  if (games.state !== 'ok') return fullscreenGame ? fail('fullscreen', 'Paused: a full-screen app is in front', true) : notReadable(games, 'gamesRunning');
   const ignore = new Set(input.policy.games.ignore.map((n) => n.toLowerCase()));
   const running = (games.value as GameSeen[]).filter((g) => !ignore.has(g.name.toLowerCase()));
   if (running.length > 0) {
@@ -171,9 +182,7 @@ function evalNoGame(x: EvalContext): Outcome {
     const text = names.length === 1 ? `${names[0]} is running` : `${names.slice(0, 2).join(' and ')}${names.length > 2 ? ` and ${names.length - 2} more` : ''} are running`;
     return fail('game_running', `Paused: ${text}`, true);
   }
-  // Full-screen detection exists only on some platforms; where it does, it is one more way to see a game.
-  const fullscreen = readSignal(input.signals, 'fullscreen', undefined, input.now);
-  if (fullscreen.state === 'ok' && fullscreen.value === true) return fail('fullscreen', 'Paused: a full-screen app is in front', true);
+  if (fullscreenGame) return fail('fullscreen', 'Paused: a full-screen app is in front', true);
   return { pass: true };
 }
 
@@ -312,6 +321,14 @@ function clampLimits(action: Extract<Rule['action'], { kind: 'limit' }>, resourc
   return limits;
 }
 
+/** Not running: paused, or released (memory freed) for a game, after a pause that has lasted, or if already released. */
+function stoppedState(input: DecideInput, prev: ResourceDecision | undefined, game: boolean): ResourceState {
+  const now = input.now.getTime();
+  const pausedSince = prev && !RUNNING.has(prev.state) ? Date.parse(prev.since) : now;
+  const long = now - pausedSince >= input.policy.releaseAfterMinutes * 60_000;
+  return game || long || prev?.state === 'released' ? 'released' : 'paused';
+}
+
 function decideResource(input: DecideInput, resource: ResourceInfo, prev: ResourceDecision | undefined): { decision: ResourceDecision; uncheckable: UncheckableCondition[] } {
   const now = input.now;
   const iso = now.toISOString();
@@ -330,33 +347,34 @@ function decideResource(input: DecideInput, resource: ResourceInfo, prev: Resour
     ...extra,
   });
 
+  // Evaluated even when the user has stopped sharing: the Schedule page lists the conditions this
+  // machine cannot check whatever the current mode.
+  const rules = evaluateRules({ input, resource, wasRunning });
+
   // What the user said comes first.
-  if (!input.consented) return { decision: make('released', [{ code: 'consent_required', text: 'Off: finish the first-run screen to allow sharing' }]), uncheckable: [] };
-  if (input.manual.mode === 'off') return { decision: make('released', [{ code: 'manual_off', text: 'Off: you turned sharing off' }]), uncheckable: [] };
+  if (!input.consented) return { decision: make('released', [{ code: 'consent_required', text: 'Off: finish the first-run screen to allow sharing' }]), uncheckable: rules.uncheckable };
+  if (input.manual.mode === 'off') return { decision: make('released', [{ code: 'manual_off', text: 'Off: you turned sharing off' }]), uncheckable: rules.uncheckable };
   if (input.manual.mode === 'snooze') {
     const until = input.manual.until ? new Date(input.manual.until) : now;
-    return { decision: make('released', [{ code: 'snoozed', text: `Snoozed until ${clockText(until, input.timeZone)}` }]), uncheckable: [] };
+    return { decision: make('released', [{ code: 'snoozed', text: `Snoozed until ${clockText(until, input.timeZone)}` }]), uncheckable: rules.uncheckable };
   }
 
   // The system's own alarms.
   const suspended = readSignal(input.signals, 'suspended', undefined, now);
   if (suspended.state === 'ok' && suspended.value === true) {
-    return { decision: make('paused', [{ code: 'suspending', text: 'Paused: the computer is going to sleep' }], { lastBlockedAt: iso }), uncheckable: [] };
+    return { decision: make(stoppedState(input, prev, false), [{ code: 'suspending', text: 'Paused: the computer is going to sleep' }], { lastBlockedAt: iso }), uncheckable: rules.uncheckable };
   }
   const thermal = readSignal(input.signals, 'thermalState', undefined, now);
   if (thermal.state === 'ok' && (thermal.value === 'serious' || thermal.value === 'critical')) {
-    return { decision: make('paused', [{ code: 'thermal_pressure', text: `Paused: the system reports ${String(thermal.value)} thermal pressure` }], { lastBlockedAt: iso }), uncheckable: [] };
+    return { decision: make(stoppedState(input, prev, false), [{ code: 'thermal_pressure', text: `Paused: the system reports ${String(thermal.value)} thermal pressure` }], { lastBlockedAt: iso }), uncheckable: rules.uncheckable };
   }
 
-  const rules = evaluateRules({ input, resource, wasRunning });
   const draining = input.manual.mode === 'drain';
 
   if (rules.allowed === null || rules.allowed.action.kind === 'pause') {
     const reasons = rules.allowed ? [{ code: 'rule_pause', text: `Paused: rule “${rules.allowed.name}” says pause` }] : rules.reasons;
     // A game, or a pause that has lasted, frees memory: stop the engine rather than freeze it.
-    const pausedSince = prev && !RUNNING.has(prev.state) ? Date.parse(prev.since) : now.getTime();
-    const long = now.getTime() - pausedSince >= input.policy.releaseAfterMinutes * 60_000;
-    const state: ResourceState = rules.game || long || prev?.state === 'released' ? 'released' : 'paused';
+    const state = stoppedState(input, prev, rules.game);
     return {
       decision: make(state, reasons, { matchedRule: rules.allowed?.id ?? null, lastBlockedAt: iso, since: prev && prev.state === state ? prev.since : iso }),
       uncheckable: rules.uncheckable,
@@ -371,7 +389,7 @@ function decideResource(input: DecideInput, resource: ResourceInfo, prev: Resour
   if (!wasRunning && prev?.lastBlockedAt) {
     const resumeAt = Date.parse(prev.lastBlockedAt) + input.policy.quietPeriodMinutes * 60_000;
     if (now.getTime() < resumeAt) {
-      const state: ResourceState = prev.state === 'released' ? 'released' : 'paused';
+      const state = stoppedState(input, prev, false);
       return {
         decision: make(state, [{ code: 'quiet_period', text: `Waiting: everything allows sharing; resumes at ${clockText(new Date(resumeAt), input.timeZone)} if nothing changes` }], {
           matchedRule: rules.allowed.id,
@@ -383,7 +401,7 @@ function decideResource(input: DecideInput, resource: ResourceInfo, prev: Resour
 
   if (draining) {
     if (active > 0 && wasRunning) {
-      return { decision: make(prev!.state, [{ code: 'draining', text: 'Finishing the current work, then stopping' }], { newWork: false, limits: prev!.limits, matchedRule: rules.allowed.id }), uncheckable: rules.uncheckable };
+      return { decision: make(wanted, [{ code: 'draining', text: 'Finishing the current work, then stopping' }], { newWork: false, limits, matchedRule: rules.allowed.id }), uncheckable: rules.uncheckable };
     }
     return { decision: make('released', [{ code: 'drained', text: 'Off: the current work is finished; nothing new starts until you turn sharing on' }]), uncheckable: rules.uncheckable };
   }
@@ -403,7 +421,7 @@ export function decide(input: DecideInput): Decision {
   const uncheckable = results
     .flatMap((r) => r.uncheckable)
     .filter((u) => {
-      const k = `${u.target}/${u.ruleId}/${u.condition}/${u.signal}`;
+      const k = `${u.target}/${u.ruleId}/${u.condition}/${u.signal}/${u.choice}`;
       return seen.has(k) ? false : (seen.add(k), true);
     });
   const best = [...resources].sort((a, b) => ORDER.indexOf(a.state) - ORDER.indexOf(b.state))[0];
@@ -419,7 +437,7 @@ export function decide(input: DecideInput): Decision {
               .join(', ')}`,
           },
         }
-      : { state: best.state, reason: resources[0]!.reasons[0]! }
+      : { state: best.state, reason: best.reasons[0]! }
     : { state: 'released' as const, reason: { code: 'no_resources', text: 'Nothing to share on this machine' } };
   return {
     at: input.now.toISOString(),
