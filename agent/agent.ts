@@ -9,7 +9,6 @@ import {
   DEFAULT_AGENT_PORT,
   type Policy,
   type Problem,
-  type Settings,
   type SettingsPatch,
   type SharingRequest,
   type SignalsView,
