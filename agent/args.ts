@@ -10,6 +10,8 @@ export interface AgentArgs {
   port: number | undefined;
   electron: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** false: run no sensor sources (debugging a misbehaving sensor; benchmarks). */
+  sensors: boolean;
 }
 
 export function parsePort(value: string | undefined): number | undefined {
@@ -36,6 +38,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         port: { type: 'string' },
         electron: { type: 'boolean', default: false },
         'log-level': { type: 'string', default: 'info' },
+        sensors: { type: 'string', default: 'on' },
       },
       strict: true,
       allowPositionals: false,
@@ -45,6 +48,7 @@ export function parseAgentArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   }
   const level = values['log-level'];
   if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UserFacingError(`--log-level must be debug, info, warn or error`, 'bad_arguments');
+  if (values.sensors !== 'on' && values.sensors !== 'off') throw new UserFacingError('--sensors must be on or off', 'bad_arguments');
   const dir = resolveDataDirFromArgs(values['data-dir'], env);
-  return { dataDir: dir.path, dataDirSource: dir.source, port: parsePort(values.port), electron: values.electron, logLevel: level as AgentArgs['logLevel'] };
+  return { dataDir: dir.path, dataDirSource: dir.source, port: parsePort(values.port), electron: values.electron, logLevel: level as AgentArgs['logLevel'], sensors: values.sensors === 'on' };
 }

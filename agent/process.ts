@@ -21,7 +21,14 @@ export async function runAgentProcess(args: AgentArgs, hooks: ProcessHooks): Pro
   const print = hooks.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   let agent: RunningAgent;
   try {
-    agent = await runAgent({ dataDir: args.dataDir, port: args.port, headless: hooks.headless, echoLogs: hooks.headless && process.stderr.isTTY, logLevel: args.logLevel });
+    agent = await runAgent({
+      dataDir: args.dataDir,
+      port: args.port,
+      headless: hooks.headless,
+      echoLogs: hooks.headless && process.stderr.isTTY,
+      logLevel: args.logLevel,
+      ...(args.sensors ? {} : { sources: [] }),
+    });
   } catch (err) {
     if (err instanceof LockHeldError) {
       process.stderr.write(`offhours agent: ${err.message}\n`);

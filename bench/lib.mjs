@@ -14,11 +14,11 @@ export function emit(metric, value, unit, baseline) {
 
 const round = (v) => (Math.abs(v) >= 100 ? Math.round(v) : Number(v.toPrecision(4)));
 
-export async function startAgent() {
+export async function startAgent(extraArgs = []) {
   const cli = join(root, 'dist', 'cli', 'offhours.js');
   if (!existsSync(cli)) throw new Error('build first: npm run build');
   const dataDir = mkdtempSync(join(tmpdir(), 'offhours-bench-'));
-  const child = spawn(process.execPath, [cli, 'agent', '--data-dir', dataDir, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [cli, 'agent', '--data-dir', dataDir, '--port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d) => {

@@ -26,6 +26,7 @@ Commands:
 Options:
   --data-dir DIR        data directory (default: $OFFHOURS_DATA_DIR, else the per-OS default)
   --port N              agent: port on 127.0.0.1 (default 47823; 0 picks a free one)
+  --sensors off         agent: read no hardware sensors (rules that need them can't be checked)
 
 Exit codes: 0 ok, 1 failed, 2 bad usage, 3 no agent running, 4 token refused.`;
 
