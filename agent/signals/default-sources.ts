@@ -87,7 +87,7 @@ export const PLATFORM_DETECTORS: readonly PlatformDetectorRow[] = [
   {
     signal: 'screenLocked',
     app: {
-      linux: yes("Electron's idle state 'locked' on X11; on Wayland D-Bus ScreenSaver GetActive (GNOME, KDE)"),
+      linux: yes('D-Bus ScreenSaver GetActive (GNOME, KDE): Electron has no lock events on Linux'),
       win32: yes('Electron lock-screen / unlock-screen events'),
       darwin: yes('Electron lock-screen / unlock-screen events'),
     },

@@ -61,6 +61,23 @@ describe.runIf(requireProgram(browserPath, 'dashboard browser tests'))('dashboar
     expect(page.url()).not.toContain(agent.token);
     await shot(page, '01-first-run');
 
+    // This box has no desktop session or sensors: report, as the shell would, a user who has
+    // been away for an hour on a cool machine, so the default (Gamer) rules allow sharing.
+    const posted = await fetch(`${agent.origin}/api/v1/signals`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${agent.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        source: 'test.shell',
+        maxAgeMs: 3_600_000,
+        readings: [
+          { name: 'idleSeconds', value: 3600 },
+          { name: 'screenLocked', value: false },
+          { name: 'onBattery', value: false },
+          { name: 'cpuTemperature', value: 45 },
+        ],
+      }),
+    });
+    expect(posted.status).toBe(200);
     await page.getByLabel('Start Offhours when I log in').check();
     await page.getByRole('button', { name: 'I agree — start sharing when idle' }).click();
     const state = page.getByTestId('sharing-state');

@@ -27,7 +27,7 @@ const names = (sources: SignalSource[]) => sources.map((s) => s.name);
 describe('createDefaultSources', () => {
   it.each([
     ['linux', false, {}, ['nvidia-smi', 'hwmon', 'battery', 'cpu-load', 'games', 'dbus-idle']],
-    ['linux', true, { XDG_SESSION_TYPE: 'x11', DISPLAY: ':0' }, ['nvidia-smi', 'hwmon', 'battery', 'cpu-load', 'games']],
+    ['linux', true, { XDG_SESSION_TYPE: 'x11', DISPLAY: ':0' }, ['nvidia-smi', 'hwmon', 'battery', 'cpu-load', 'games', 'dbus-idle']],
     ['linux', true, { XDG_SESSION_TYPE: 'wayland' }, ['nvidia-smi', 'hwmon', 'battery', 'cpu-load', 'games', 'dbus-idle']],
     ['win32', true, {}, ['nvidia-smi', 'cpu-temperature', 'battery', 'cpu-load', 'games']],
     ['win32', false, {}, ['nvidia-smi', 'cpu-temperature', 'battery', 'cpu-load', 'games']],
