@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { CONSENT_VERSION, type Decision, type Problem, type Settings, type Status } from '../protocol/index.js';
 import { activeManual, consentRequired, sharingView } from './sharing.js';
+import { systemTimeZone } from './policy/local-time.js';
 
 export interface StatusContext {
   version: string;
@@ -21,7 +22,7 @@ export function buildStatus(ctx: StatusContext, settings: Settings, decision: De
     view = { state: running ? 'sharing' : 'paused', reason: decision.summary.reason };
   }
   return {
-    agent: { version: ctx.version, pid: process.pid, startedAt: ctx.startedAt, dataDir: ctx.dataDir, host: hostname(), platform: process.platform, headless: ctx.headless },
+    agent: { version: ctx.version, pid: process.pid, startedAt: ctx.startedAt, dataDir: ctx.dataDir, host: hostname(), platform: process.platform, timeZone: systemTimeZone(), headless: ctx.headless },
     consent: { required: consentRequired(settings), currentVersion: CONSENT_VERSION },
     startAtLogin: settings.startAtLogin,
     sharing: { manual, state: view.state, reason: view.reason },

@@ -136,6 +136,8 @@ export const Status = z.object({
     dataDir: z.string(),
     host: z.string(),
     platform: z.string(),
+    /** The agent computer's zone: weekly windows with no zone of their own are read in it. */
+    timeZone: z.string(),
     headless: z.boolean(),
   }),
   consent: z.object({ required: z.boolean(), currentVersion: z.number().int() }),

@@ -7,10 +7,13 @@ import {
   API_PREFIX,
   API_VERSION,
   CONSENT_VERSION,
+  Decision,
+  type Policy,
   ServerMessage,
   Settings,
   SettingsPatch,
   SharingRequest,
+  SignalsView,
   Status,
   WS_CLOSE,
   WS_PROTOCOL,
@@ -29,11 +32,19 @@ export interface ActionError {
 
 export type ActionResult = { ok: true } | { ok: false; error: ActionError };
 
+/** An answer the caller uses itself (a preview, a list of readings), or why there is none. */
+export type QueryResult<T> = { ok: true; value: T } | { ok: false; error: ActionError };
+
 export interface ConnectionState {
   readonly phase: Phase;
   /** The last status the agent sent; kept while disconnected (then it is stale). */
   readonly status?: Status;
   readonly settings?: Settings;
+  /** The policy's current decision, from the last status (pushed on every change); null until the
+   * agent has evaluated its rules, undefined before the first status. */
+  readonly decision?: Decision | null;
+  /** The signals the agent last reported (loaded on demand by the Schedule page). */
+  readonly signals?: SignalsView;
   /** Why the connection is not (fully) working, or the last protocol problem seen. */
   readonly lastError?: string;
   /** Only in phase 'unauthorized': whether there was no token at all or the agent refused it. */
@@ -82,6 +93,15 @@ export interface AgentConnection {
   retry(): void;
   setSharing(request: SharingRequest): Promise<ActionResult>;
   patchSettings(patch: SettingsPatch): Promise<ActionResult>;
+  /** Replaces the whole policy in one PATCH. Invalid drafts come back with field errors (checked
+   * here first, then by the agent) and are not shown as a global alert: the page shows them next
+   * to its controls. Nothing is half-saved. */
+  savePolicy(policy: Policy): Promise<ActionResult>;
+  /** What the agent would decide now under an unsaved policy. Not an action: it does not block
+   * other actions or raise the global alert; the caller debounces and drops overtaken answers. */
+  previewDecision(policy: Policy): Promise<QueryResult<Decision>>;
+  /** Loads the agent's signals (readings, processes seen, detectors) into the state. */
+  loadSignals(): Promise<QueryResult<SignalsView>>;
   /** Consent (and start-at-login) in one PATCH, then optionally turns sharing on. */
   completeFirstRun(choice: FirstRunChoice): Promise<ActionResult>;
   /** Uses a token the user pasted, and connects again with it. Returns false if it cannot be a token. */
@@ -140,7 +160,7 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
   function applyStatus(status: Status): void {
     const current = state.status;
     if (current && Date.parse(status.updatedAt) < Date.parse(current.updatedAt)) return;
-    set({ status });
+    set({ status, decision: status.decision });
   }
 
   function closeSocket(): void {
@@ -169,6 +189,8 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
       auth,
       status: undefined,
       settings: undefined,
+      decision: undefined,
+      signals: undefined,
       pending: null,
       actionError: undefined,
       lastError: auth === 'missing' ? 'No access token.' : 'The agent did not accept the access token.',
@@ -288,11 +310,11 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
       ]);
       if (!stillCurrent()) return;
       if (mode === 'initial') {
-        set({ phase: 'connected', status, settings, lastError: undefined, auth: undefined });
+        set({ phase: 'connected', status, settings, decision: status.decision, lastError: undefined, auth: undefined });
       } else {
         // Still 'disconnected' until the new socket delivers a status: an agent that answers HTTP
         // but refuses the socket would otherwise flicker between connected and disconnected.
-        set({ status, settings });
+        set({ status, settings, decision: status.decision });
       }
       openEvents(tok);
     } catch (error) {
@@ -319,7 +341,9 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
     }
   }
 
-  async function act(name: string, run: (tok: string) => Promise<void>): Promise<ActionResult> {
+  /** `alertFieldErrors: false`: a rejection with field errors is returned, not raised as the
+   * global alert (the page that sent it shows each error next to its control). */
+  async function act(name: string, run: (tok: string) => Promise<void>, options: { alertFieldErrors?: boolean } = {}): Promise<ActionResult> {
     if (state.pending !== null) {
       return { ok: false, error: { code: 'busy', message: 'Another change is still being applied.' } };
     }
@@ -337,8 +361,22 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
         return { ok: false, error: actionErrorOf(failure) };
       }
       const actionError = actionErrorOf(failure);
-      if (!disposed) set({ pending: null, actionError });
+      const alert = options.alertFieldErrors !== false || !actionError.fields || actionError.fields.length === 0;
+      if (!disposed) set(alert ? { pending: null, actionError } : { pending: null });
       return { ok: false, error: actionError };
+    }
+  }
+
+  /** A read that is not a user action: no pending flag, no global alert; 401 still means unauthorized. */
+  async function query<T>(run: (tok: string) => Promise<T>): Promise<QueryResult<T>> {
+    const tok = token;
+    if (!tok || state.phase === 'unauthorized') return { ok: false, error: { code: 'unauthorized', message: 'Not connected to the agent.' } };
+    try {
+      return { ok: true, value: await run(tok) };
+    } catch (error) {
+      const failure = failureOf(error);
+      if (failure.kind === 'unauthorized' && !disposed) becomeUnauthorized('rejected');
+      return { ok: false, error: actionErrorOf(failure) };
     }
   }
 
@@ -390,6 +428,32 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
         await refreshStatus(tok);
       });
     },
+    savePolicy(policy) {
+      const parsed = SettingsPatch.safeParse({ policy });
+      if (!parsed.success) {
+        return Promise.resolve({
+          ok: false,
+          error: { code: 'invalid_request', message: 'The schedule has mistakes.', fields: fieldsOf(parsed.error.issues) },
+        });
+      }
+      return act(
+        'policy',
+        async (tok) => {
+          set({ settings: await http.request(tok, 'PATCH', '/settings', Settings, parsed.data) });
+          // The new decision comes with the status (and on the socket).
+          await refreshStatus(tok);
+        },
+        { alertFieldErrors: false },
+      );
+    },
+    previewDecision(policy) {
+      return query((tok) => http.request(tok, 'POST', '/decision/preview', Decision, { policy }));
+    },
+    async loadSignals() {
+      const result = await query((tok) => http.request(tok, 'GET', '/signals', SignalsView));
+      if (result.ok && !disposed) set({ signals: result.value });
+      return result;
+    },
     completeFirstRun({ startAtLogin, startSharing }) {
       return act('first-run', async (tok) => {
         const patch: SettingsPatch = { consent: { accepted: true, version: CONSENT_VERSION }, startAtLogin };
@@ -410,7 +474,7 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
     setToken(raw) {
       if (!deps.tokens.save(raw)) return false;
       attempt = 0;
-      set({ phase: 'loading', auth: undefined, lastError: undefined, status: undefined, settings: undefined });
+      set({ phase: 'loading', auth: undefined, lastError: undefined, status: undefined, settings: undefined, decision: undefined, signals: undefined });
       void load('initial');
       return true;
     },

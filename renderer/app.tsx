@@ -6,6 +6,7 @@ import { ActionErrorAlert, ConnectionBanner } from './components/feedback.js';
 import { Sidebar } from './components/sidebar.js';
 import { EmptyPage } from './pages/empty-pages.js';
 import { OverviewPage } from './pages/overview-page.js';
+import { SchedulePage } from './pages/schedule-page.js';
 import { SettingsPage } from './pages/settings-page.js';
 import { useHashRoute, type RouteId } from './routes.js';
 import { ErrorScreen, LoadingScreen, NotAuthorizedScreen } from './screens/connection-screens.js';
@@ -33,6 +34,8 @@ function Page({ route, status, settings }: { route: RouteId; status: Status; set
   switch (route) {
     case 'overview':
       return <OverviewPage status={status} />;
+    case 'schedule':
+      return <SchedulePage status={status} settings={settings} />;
     case 'settings':
       return <SettingsPage status={status} settings={settings} />;
     default:

@@ -424,20 +424,20 @@ export function decide(input: DecideInput): Decision {
       const k = `${u.target}/${u.ruleId}/${u.condition}/${u.signal}/${u.choice}`;
       return seen.has(k) ? false : (seen.add(k), true);
     });
-  const best = [...resources].sort((a, b) => ORDER.indexOf(a.state) - ORDER.indexOf(b.state))[0];
+  // The headline speaks for the compute resources (what a gamer notices); storage running on its
+  // own is mentioned, not allowed to make a stopped machine read as "Sharing".
+  const kinds = new Map(input.resources.map((r) => [r.id, r.kind]));
+  const compute = resources.filter((r) => kinds.get(r.resource) !== 'disk');
+  const basis = compute.length > 0 ? compute : resources;
+  const best = [...basis].sort((a, b) => ORDER.indexOf(a.state) - ORDER.indexOf(b.state))[0];
+  const sharing = resources.filter((r) => RUNNING.has(r.state)).map((r) => r.label);
   const summary = best
     ? RUNNING.has(best.state)
-      ? {
+      ? { state: best.state, reason: { code: best.state, text: `Sharing ${sharing.join(', ')}` } }
+      : {
           state: best.state,
-          reason: {
-            code: best.state,
-            text: `Sharing ${resources
-              .filter((r) => RUNNING.has(r.state))
-              .map((r) => r.label)
-              .join(', ')}`,
-          },
+          reason: sharing.length > 0 ? { ...best.reasons[0]!, text: `${best.reasons[0]!.text} (still sharing the ${sharing.join(', ')})` } : best.reasons[0]!,
         }
-      : { state: best.state, reason: best.reasons[0]! }
     : { state: 'released' as const, reason: { code: 'no_resources', text: 'Nothing to share on this machine' } };
   return {
     at: input.now.toISOString(),

@@ -3,7 +3,7 @@
 // Several sources may give the same signal (Electron's idle time and the D-Bus monitor): a fresh
 // reading wins over "not available" from another source, so one source's gap never hides another's
 // value, and the freshest value wins among fresh ones.
-import { SignalUpdate, signalKey, type ReadingUpdate, type SignalReading, type SignalSnapshot } from '../../protocol/index.js';
+import { SignalUpdate, signalKey, type GameSeen, type ReadingUpdate, type SignalReading, type SignalSnapshot } from '../../protocol/index.js';
 import type { SignalSink } from './source.js';
 
 export const DEFAULT_MAX_AGE_MS = 30_000;
@@ -49,9 +49,19 @@ export class SignalStore implements SignalSink {
 
   private current(key: string, now: number): SignalReading | undefined {
     let best: SignalReading | undefined;
+    const fresh: SignalReading[] = [];
     for (const raw of this.readings.get(key)?.values() ?? []) {
       const r: SignalReading = raw.state === 'ok' && (raw.readAt === null || now - Date.parse(raw.readAt) > raw.maxAgeMs) ? { ...raw, state: 'stale' } : raw;
+      if (r.state === 'ok') fresh.push(r);
       if (!best || RANK[r.state] < RANK[best.state] || (RANK[r.state] === RANK[best.state] && (r.readAt ?? '') > (best.readAt ?? ''))) best = r;
+    }
+    // Games are a set, not a value: the process list seeing none must not hide the one the shell
+    // or a script reported, so fresh lists from every source are joined.
+    if (key === 'gamesRunning' && fresh.length > 1 && best) {
+      const games = new Map<string, GameSeen>();
+      // One game seen by two sources (the process list with a pid, a script without) is one game.
+      for (const r of fresh) for (const g of r.value as GameSeen[]) if (!games.has(g.name.toLowerCase()) || g.pid !== undefined) games.set(g.name.toLowerCase(), g);
+      return { ...best, value: [...games.values()], source: fresh.map((r) => r.source).join('+') };
     }
     return best;
   }

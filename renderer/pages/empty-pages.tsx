@@ -26,13 +26,6 @@ export const EMPTY_PAGES = {
     later:
       'Earnings per job and per network, the electricity cost and the net will appear here over time, exportable as CSV for taxes. Earnings tracking is not built yet.',
   },
-  schedule: {
-    title: 'Schedule',
-    subtitle: 'When Offhours may share this machine.',
-    empty: 'No schedule rules yet.',
-    later:
-      'A weekly schedule, and rules for battery, temperature and electricity price, will be set here. They are not built yet: for now sharing follows only the control on the Overview page.',
-  },
   power: {
     title: 'Power',
     subtitle: 'Electricity used while sharing, and what it cost.',

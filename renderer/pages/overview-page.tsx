@@ -1,8 +1,11 @@
 // Overview: what the agent is doing right now and why, the sharing control, and what needs attention.
-import type { SharingRequest, Status } from '../../protocol/index.js';
+import type { Decision, SharingRequest, Status } from '../../protocol/index.js';
 import { formatClock, formatDateTime, MANUAL_MODE_LABEL, STATE_LABEL } from '../format.js';
 import { canAct, useAgent } from '../use-agent.js';
 import { PageHeader } from '../components/page-header.js';
+import { routeHref } from '../routes.js';
+import { CONDITION_KIND_WORDS, limitsWords, RESOURCE_STATE_LABEL, signalWords } from '../schedule/words.js';
+import { targetLabel } from '../schedule/policy-draft.js';
 
 const SNOOZE_MS = 60 * 60 * 1000;
 
@@ -38,6 +41,9 @@ function controlsFor(mode: Status['sharing']['manual']['mode']): ControlButton[]
 function SharingCard({ status }: { status: Status }) {
   const { state, agent } = useAgent();
   const { sharing } = status;
+  // The policy's decision says why better than the manual mode alone: "Paused: Cyberpunk2077.exe is running".
+  const decision = state.decision ?? status.decision;
+  const reason = decision ? decision.summary.reason : sharing.reason;
   const stale = state.phase === 'disconnected';
   const disabled = !canAct(state);
 
@@ -52,8 +58,19 @@ function SharingCard({ status }: { status: Status }) {
           <span data-testid="sharing-state">{STATE_LABEL[sharing.state]}</span>
         </p>
         <p className="status-reason" data-testid="sharing-reason">
-          {sharing.reason.text}
+          {reason.text}
         </p>
+        {decision && decision.resources.some((r) => r.state === 'running' || r.state === 'limited') && (
+          <ul className="status-others" data-testid="not-sharing">
+            {decision.resources
+              .filter((r) => r.state === 'paused' || r.state === 'released')
+              .map((r) => (
+                <li key={r.resource}>
+                  <span className="status-others-label">{r.label}</span> — {r.reasons[0]?.text}
+                </li>
+              ))}
+          </ul>
+        )}
         <p className="status-meta">
           <span data-testid="manual-mode">{MANUAL_MODE_LABEL[sharing.manual.mode]}</span>
           {sharing.manual.mode === 'snooze' && sharing.manual.until && (
@@ -87,6 +104,88 @@ function SharingCard({ status }: { status: Status }) {
           );
         })}
       </div>
+    </section>
+  );
+}
+
+function ResourcesCard({ decision, stale }: { decision: Decision; stale: boolean }) {
+  return (
+    <section className={`card${stale ? ' is-stale' : ''}`} aria-labelledby="resources-heading" data-testid="decision">
+      <div className="card-head">
+        <h2 id="resources-heading" className="card-title">
+          Each resource, right now
+        </h2>
+        <a className="card-link" href={routeHref('schedule')}>
+          Edit the schedule
+        </a>
+      </div>
+      {decision.resources.length === 0 ? (
+        <p className="muted">{decision.summary.reason.text}</p>
+      ) : (
+        <ul className="resource-list">
+          {decision.resources.map((r) => (
+            <li key={r.resource} className={`resource-row res-${r.state}`} data-testid="resource-row" data-resource={r.resource}>
+              <span className="resource-label">{r.label}</span>
+              <span className="state-pill" data-testid="resource-state">
+                <span className="mini-dot" aria-hidden="true" />
+                {RESOURCE_STATE_LABEL[r.state]}
+              </span>
+              <span className="resource-reason">
+                <span data-testid="resource-reason">{r.reasons[0]?.text}</span>
+                {r.state === 'limited' && r.limits && limitsWords(r.limits) !== '' && (
+                  <span className="resource-limits" data-testid="resource-limits">
+                    Limited to {limitsWords(r.limits)}
+                  </span>
+                )}
+                {!r.newWork && (r.state === 'running' || r.state === 'limited') && (
+                  <span className="resource-limits">Finishing current work; nothing new starts.</span>
+                )}
+              </span>
+              <time className="resource-since" dateTime={r.since} title={formatDateTime(r.since)}>
+                since {formatClock(r.since)}
+              </time>
+            </li>
+          ))}
+        </ul>
+      )}
+      <p className="card-foot">
+        {decision.proofs.reason.text}.{decision.keepAwake ? ' Keeping the computer awake while sharing.' : ''}
+      </p>
+    </section>
+  );
+}
+
+function UncheckableCard({ decision }: { decision: Decision }) {
+  if (decision.uncheckable.length === 0) return null;
+  const undecided = decision.uncheckable.filter((u) => u.choice === 'ask');
+  return (
+    <section className={`card${undecided.length > 0 ? ' attention-card' : ''}`} aria-labelledby="uncheckable-heading" data-testid="overview-uncheckable">
+      <div className="card-head">
+        <h2 id="uncheckable-heading" className="card-title">
+          Conditions this machine can’t check
+        </h2>
+        <a className="button button-small button-secondary" href={routeHref('schedule')}>
+          {undecided.length > 0 ? 'Choose in Schedule' : 'Review in Schedule'}
+        </a>
+      </div>
+      <ul className="problem-list">
+        {decision.uncheckable.map((u) => (
+          <li key={`${u.target}/${u.ruleId}/${u.condition}/${u.signal}`} className="problem" data-testid="overview-uncheckable-item">
+            <span className="problem-icon" aria-hidden="true">
+              ?
+            </span>
+            <div>
+              <p className="problem-text">
+                {signalWords(u.signal)} can’t be checked on this machine{u.note ? ` — ${u.note}` : ''}.
+              </p>
+              <p className="problem-meta">
+                {targetLabel(u.target)} · rule “{u.ruleId}” · {CONDITION_KIND_WORDS[u.condition] ?? u.condition}:{' '}
+                {u.choice === 'ask' ? 'waiting for your choice — the rule does not run until then.' : u.choice === 'ignore' ? 'dropped.' : 'the rule never runs here.'}
+              </p>
+            </div>
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }
@@ -149,6 +248,18 @@ function MachineCard({ agent }: { agent: Status['agent'] }) {
   );
 }
 
+function DecisionCards({ status }: { status: Status }) {
+  const { state } = useAgent();
+  const decision = state.decision ?? status.decision;
+  if (!decision) return null;
+  return (
+    <>
+      <UncheckableCard decision={decision} />
+      <ResourcesCard decision={decision} stale={state.phase === 'disconnected'} />
+    </>
+  );
+}
+
 export function OverviewPage({ status }: { status: Status }) {
   return (
     <>
@@ -156,6 +267,7 @@ export function OverviewPage({ status }: { status: Status }) {
       <div className="page-grid">
         <SharingCard status={status} />
         <ProblemsCard problems={status.problems} />
+        <DecisionCards status={status} />
         <MachineCard agent={status.agent} />
       </div>
     </>

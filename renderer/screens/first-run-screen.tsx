@@ -43,8 +43,11 @@ export function FirstRunScreen({ status }: { status: Status }) {
   const disabled = !canAct(state);
 
   const agree = async (startSharing: boolean) => {
+    const hashAtClick = window.location.hash;
     const result = await agent.completeFirstRun({ startAtLogin, startSharing });
-    if (result.ok) goTo('overview');
+    // The dashboard appears as soon as consent is recorded, before sharing is on: if the user has
+    // already gone to another page meanwhile, stay there.
+    if (result.ok && window.location.hash === hashAtClick) goTo('overview');
   };
 
   return (

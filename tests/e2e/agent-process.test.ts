@@ -52,6 +52,21 @@ describe('offhours agent (real process)', () => {
       headers: { authorization: `Bearer ${agent.token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ consent: { accepted: true, version: 1 } }),
     });
+    // An away user on a cool machine, so the default rules allow sharing once it is on.
+    await fetch(`${agent.origin}/api/v1/signals`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${agent.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        source: 'test.shell',
+        maxAgeMs: 3_600_000,
+        readings: [
+          { name: 'idleSeconds', value: 3600 },
+          { name: 'screenLocked', value: false },
+          { name: 'onBattery', value: false },
+          { name: 'cpuTemperature', value: 45 },
+        ],
+      }),
+    });
     const state = async () => JSON.parse((await runCli(['status', '--json', '--data-dir', dataDir])).stdout).sharing;
     expect((await runCli(['resume', '--data-dir', dataDir])).code).toBe(0);
     expect((await state()).state).toBe('sharing');

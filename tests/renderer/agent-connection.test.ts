@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { CONSENT_VERSION, WS_CLOSE, WS_PROTOCOL } from '../../protocol/index.js';
 import { eventsUrl, reconnectDelay, RECONNECT_MAX_MS } from '../../renderer/agent-connection.js';
-import { BASE_URL, createHarness, FakeAgent, json, makeStatus, TOKEN } from './fake-agent.js';
+import { BASE_URL, createHarness, FakeAgent, json, makeDecision, makeStatus, TOKEN } from './fake-agent.js';
 
 async function connected(h: ReturnType<typeof createHarness>) {
   h.connection.start();
@@ -291,5 +291,72 @@ describe('agent connection: actions', () => {
     expect(socket.closedByClient?.code).toBe(1000);
     socket.drop();
     expect(h.timers.waiting()).toEqual([]);
+  });
+});
+
+describe('agent connection: decisions, signals and the policy', () => {
+  it('keeps the decision from the status it loads and from pushes', async () => {
+    const first = makeDecision([{ resource: 'cpu', state: 'running', reason: 'Sharing the CPU' }]);
+    const h = createHarness({ agent: new FakeAgent(makeStatus({ manual: 'on', decision: first })) });
+    await connected(h);
+    expect(h.connection.getSnapshot().decision).toEqual(first);
+    h.socket().accept(h.agent.status);
+    const next = makeDecision([{ resource: 'cpu', state: 'released', reason: 'Paused: Cyberpunk2077.exe is running' }]);
+    h.agent.setDecision(next);
+    h.socket().receive({ type: 'status', status: h.agent.status });
+    expect(h.connection.getSnapshot().decision).toEqual(next);
+  });
+
+  it('previews a draft without taking the action slot or raising the alert, and returns the 400 fields', async () => {
+    const h = createHarness();
+    await connected(h);
+    const draft = h.agent.settings.policy;
+    const ok = await h.connection.previewDecision(draft);
+    expect(ok.ok && ok.value.resources[0]?.reasons[0]?.text).toMatch(/waits for 10 minutes idle/);
+    expect(h.agent.requests.at(-1)).toMatchObject({ method: 'POST', path: '/api/v1/decision/preview', body: { policy: draft } });
+
+    const bad = await h.connection.previewDecision({ ...draft, quietPeriodMinutes: -1 });
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.error.fields?.[0]?.path).toBe('policy.quietPeriodMinutes');
+    const state = h.connection.getSnapshot();
+    expect(state.pending).toBeNull();
+    expect(state.actionError).toBeUndefined();
+  });
+
+  it('loads signals into the state', async () => {
+    const h = createHarness();
+    h.agent.signals = { readings: [], processesSeen: ['steam.exe'], detectors: [{ signal: 'gpuTemperature', available: false, how: 'no sensor' }] };
+    await connected(h);
+    const result = await h.connection.loadSignals();
+    expect(result.ok).toBe(true);
+    expect(h.connection.getSnapshot().signals).toEqual(h.agent.signals);
+  });
+
+  it('saves a policy in one PATCH; field errors are returned, not alerted; other failures are alerted', async () => {
+    const h = createHarness();
+    await connected(h);
+    const policy = { ...h.agent.settings.policy, keepAwake: true };
+    expect(await h.connection.savePolicy(policy)).toEqual({ ok: true });
+    expect(h.agent.mutations()).toEqual([{ method: 'PATCH', path: '/api/v1/settings', body: { policy } }]);
+    expect(h.connection.getSnapshot().settings?.policy).toEqual(policy);
+
+    // Caught before sending.
+    const invalid = await h.connection.savePolicy({ ...policy, releaseAfterMinutes: 9999 });
+    expect(!invalid.ok && invalid.error.fields?.[0]?.path).toBe('policy.releaseAfterMinutes');
+    expect(h.agent.mutations()).toHaveLength(1);
+    expect(h.connection.getSnapshot().actionError).toBeUndefined();
+
+    // Refused by the agent with fields: returned, not alerted.
+    h.agent.override = (req) =>
+      req.method === 'PATCH' ? json({ error: { code: 'invalid_request', message: 'bad', fields: [{ path: 'policy.timeZone', message: 'unknown zone' }] } }, 400) : undefined;
+    const refused = await h.connection.savePolicy(policy);
+    expect(!refused.ok && refused.error.fields).toEqual([{ path: 'policy.timeZone', message: 'unknown zone' }]);
+    expect(h.connection.getSnapshot().actionError).toBeUndefined();
+    expect(h.connection.getSnapshot().pending).toBeNull();
+
+    // A failure with no fields is everyone's business.
+    h.agent.override = (req) => (req.method === 'PATCH' ? json({ error: { code: 'storage_failed', message: 'could not write settings' } }, 500) : undefined);
+    await h.connection.savePolicy(policy);
+    expect(h.connection.getSnapshot().actionError?.message).toBe('could not write settings');
   });
 });

@@ -3,12 +3,19 @@
 import { vi } from 'vitest';
 import {
   API_PREFIX,
+  DecisionPreviewRequest,
   defaultSettings,
   fieldErrors,
   SettingsPatch,
   SharingRequest,
+  SignalUpdate,
+  type Decision,
+  type Policy,
+  type ResourceDecision,
   type Settings,
+  type SignalsView,
   type Status,
+  type UncheckableCondition,
 } from '../../protocol/index.js';
 import { createAgentConnection, type AgentConnection, type ConnectionDeps, type SocketLike } from '../../renderer/agent-connection.js';
 import type { TokenSource } from '../../renderer/token-source.js';
@@ -18,7 +25,45 @@ export const BASE_URL = 'http://127.0.0.1:47823';
 
 const T0 = Date.parse('2025-01-06T09:00:00.000Z');
 
-export function makeStatus(overrides: { consentRequired?: boolean; headless?: boolean; manual?: Status['sharing']['manual']['mode'] } = {}): Status {
+export interface ResourceSpec {
+  resource: string;
+  label?: string;
+  state: ResourceDecision['state'];
+  reason: string;
+  limits?: ResourceDecision['limits'];
+}
+
+/** A decision as the agent sends it: one entry per resource, the summary derived as the agent does. */
+export function makeDecision(resources: ResourceSpec[], uncheckable: UncheckableCondition[] = []): Decision {
+  const at = new Date(T0).toISOString();
+  const rs: ResourceDecision[] = resources.map((r) => ({
+    resource: r.resource,
+    label: r.label ?? (r.resource === 'cpu' ? 'CPU' : r.resource === 'disk' ? 'Disk' : `GPU ${r.resource.slice(4)}`),
+    state: r.state,
+    newWork: r.state === 'running' || r.state === 'limited',
+    limits: r.limits ?? null,
+    matchedRule: r.state === 'running' || r.state === 'limited' ? 'main' : null,
+    reasons: [{ code: r.state, text: r.reason }],
+    since: at,
+    lastBlockedAt: null,
+  }));
+  const running = rs.filter((r) => r.state === 'running' || r.state === 'limited');
+  return {
+    at,
+    resources: rs,
+    proofs: { allowed: true, reason: { code: 'proofs_exempt', text: 'Storage proofs always run: they are tiny and have deadlines' } },
+    keepAwake: false,
+    uncheckable,
+    summary:
+      running.length > 0
+        ? { state: running[0]!.state, reason: { code: 'running', text: `Sharing ${running.map((r) => r.label).join(', ')}` } }
+        : { state: rs[0]?.state ?? 'released', reason: rs[0]?.reasons[0] ?? { code: 'no_resources', text: 'Nothing to share on this machine' } },
+  };
+}
+
+export function makeStatus(
+  overrides: { consentRequired?: boolean; headless?: boolean; manual?: Status['sharing']['manual']['mode']; decision?: Decision | null } = {},
+): Status {
   const manual = overrides.manual ?? 'off';
   return {
     agent: {
@@ -28,6 +73,7 @@ export function makeStatus(overrides: { consentRequired?: boolean; headless?: bo
       dataDir: '/home/ada/.local/share/offhours',
       host: 'ada-desktop',
       platform: 'linux',
+      timeZone: 'UTC',
       headless: overrides.headless ?? false,
     },
     consent: { required: overrides.consentRequired ?? false, currentVersion: 1 },
@@ -36,6 +82,7 @@ export function makeStatus(overrides: { consentRequired?: boolean; headless?: bo
       manual: { mode: manual, until: null, changedAt: null },
       ...effective(manual),
     },
+    decision: overrides.decision ?? null,
     problems: [],
     updatedAt: new Date(T0).toISOString(),
   };
@@ -78,6 +125,13 @@ export class FakeAgent {
   reachable = true;
   /** Answers before the built-in routes when it returns a Response. */
   override: Override | null = null;
+  /** What GET /signals answers. */
+  signals: SignalsView = { readings: [], processesSeen: [], detectors: [] };
+  /** What POST /decision/preview answers for a (valid) draft; defaults to the current decision. */
+  previewFor: (policy: Policy) => Decision | Response = () =>
+    this.status.decision ?? makeDecision([{ resource: 'cpu', state: 'paused', reason: 'Paused: you used the computer 5 seconds ago (waits for 10 minutes idle)' }]);
+  /** Signal updates posted to POST /signals. */
+  signalUpdates: SignalUpdate[] = [];
   /** When set, every response waits for it: lets a test look at the UI while a request is in flight. */
   private gate: Promise<void> | null = null;
   private tick = 0;
@@ -108,7 +162,19 @@ export class FakeAgent {
 
   /** Requests other than the initial loads, as the tests look for them. */
   mutations(): Array<{ method: string; path: string; body: unknown }> {
-    return this.requests.filter((r) => r.method !== 'GET').map(({ method, path, body }) => ({ method, path, body }));
+    return this.requests
+      .filter((r) => r.method !== 'GET' && !r.path.endsWith('/decision/preview'))
+      .map(({ method, path, body }) => ({ method, path, body }));
+  }
+
+  /** The drafts the dashboard asked the agent to preview, oldest first. */
+  previews(): Policy[] {
+    return this.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/decision/preview')).map((r) => (r.body as { policy: Policy }).policy);
+  }
+
+  /** Sets the decision the agent reports (status.decision), with a newer updatedAt. */
+  setDecision(decision: Decision | null): void {
+    this.status = { ...this.status, decision, updatedAt: this.nextUpdatedAt() };
   }
 
   nextUpdatedAt(): string {
@@ -146,6 +212,24 @@ export class FakeAgent {
         return this.patchSettings(req.body);
       case 'POST /sharing':
         return this.postSharing(req.body);
+      case 'GET /decision':
+        return this.status.decision ? json(this.status.decision) : json({ error: { code: 'not_ready', message: 'no decision yet' } }, 503);
+      case 'POST /decision/preview': {
+        const parsed = DecisionPreviewRequest.safeParse(req.body);
+        if (!parsed.success) {
+          return json({ error: { code: 'invalid_request', message: 'invalid policy', fields: fieldErrors(parsed.error) } }, 400);
+        }
+        const answer = this.previewFor(parsed.data.policy);
+        return answer instanceof Response ? answer : json(answer);
+      }
+      case 'GET /signals':
+        return json(this.signals);
+      case 'POST /signals': {
+        const parsed = SignalUpdate.safeParse(req.body);
+        if (!parsed.success) return json({ error: { code: 'invalid_request', message: 'invalid signals', fields: fieldErrors(parsed.error) } }, 400);
+        this.signalUpdates.push(parsed.data);
+        return json({ ok: true });
+      }
       default:
         return json({ error: { code: 'not_found', message: key } }, 404);
     }
@@ -157,6 +241,7 @@ export class FakeAgent {
       return json({ error: { code: 'invalid_request', message: 'invalid settings', fields: fieldErrors(parsed.error) } }, 400);
     }
     const patch = parsed.data;
+    if (patch.policy !== undefined) this.settings = { ...this.settings, policy: patch.policy };
     if (patch.startAtLogin !== undefined) {
       this.settings = { ...this.settings, startAtLogin: patch.startAtLogin };
       this.status = { ...this.status, startAtLogin: patch.startAtLogin };

@@ -1,6 +1,6 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import { FakeAgent, makeStatus } from './fake-agent.js';
+import { FakeAgent, makeDecision, makeStatus } from './fake-agent.js';
 import { renderDashboard, freshPageForEachTest } from './render-app.js';
 
 freshPageForEachTest();
@@ -90,5 +90,57 @@ describe('overview', () => {
     expect(alert.textContent).toContain('Finish the first-run screen before sharing.');
     fireEvent.click(within(alert).getByRole('button', { name: 'Dismiss' }));
     expect(screen.queryByRole('alert')).toBeNull();
+  });
+});
+
+describe('overview: the decision', () => {
+  const decision = () =>
+    makeDecision(
+      [
+        { resource: 'cpu', state: 'limited', reason: 'Sharing the CPU within limits (rule “Evenings”)', limits: { cpuCores: 4, cpuPercent: 50 } },
+        { resource: 'gpu:0', label: 'GPU 0 (RTX 4070)', state: 'released', reason: 'Paused: Cyberpunk2077.exe is running' },
+        { resource: 'disk', state: 'paused', reason: 'Paused: outside your schedule (next window today at 22:00)' },
+      ],
+      [{ target: 'gpu', ruleId: 'main', condition: 'temperatureBelow', signal: 'gpuTemperature@gpu:0', note: 'no GPU temperature sensor on this machine', choice: 'ask' }],
+    );
+
+  it('shows the summary as the reason, a row per resource with its state, first reason and limits', async () => {
+    await renderDashboard({ agent: new FakeAgent(makeStatus({ manual: 'on', decision: decision() })) });
+    expect(screen.getByTestId('sharing-reason').textContent).toBe('Sharing CPU');
+    const rows = screen.getAllByTestId('resource-row');
+    expect(rows.map((r) => r.getAttribute('data-resource'))).toEqual(['cpu', 'gpu:0', 'disk']);
+    expect(rows.map((r) => within(r).getByTestId('resource-state').textContent)).toEqual(['Limited', 'Stopped', 'Paused']);
+    expect(within(rows[1]!).getByTestId('resource-reason').textContent).toBe('Paused: Cyberpunk2077.exe is running');
+    expect(rows[1]!.textContent).toContain('GPU 0 (RTX 4070)');
+    expect(within(rows[0]!).getByTestId('resource-limits').textContent).toBe('Limited to 4 cores · 50 % of the CPU');
+    expect(within(rows[2]!).queryByTestId('resource-limits')).toBeNull();
+  });
+
+  it('lists the conditions this machine can’t check, with a link to the Schedule page', async () => {
+    await renderDashboard({ agent: new FakeAgent(makeStatus({ manual: 'on', decision: decision() })) });
+    const card = screen.getByTestId('overview-uncheckable');
+    expect(within(card).getByTestId('overview-uncheckable-item').textContent).toMatch(
+      /GPU temperature \(GPU 0\) can’t be checked on this machine — no GPU temperature sensor on this machine\..*waiting for your choice/,
+    );
+    const link = within(card).getByRole('link', { name: 'Choose in Schedule' });
+    expect(link.getAttribute('href')).toBe('#/schedule');
+    fireEvent.click(link);
+  });
+
+  it('follows decision changes pushed over the events socket', async () => {
+    const agent = new FakeAgent(makeStatus({ manual: 'on', decision: makeDecision([{ resource: 'cpu', state: 'running', reason: 'Sharing the CPU (rule “Main rule”)' }]) }));
+    const h = await renderDashboard({ agent });
+    h.socket().accept(h.agent.status);
+    expect(screen.getByTestId('sharing-reason').textContent).toBe('Sharing CPU');
+    h.agent.setDecision(makeDecision([{ resource: 'cpu', state: 'released', reason: 'Paused: Cyberpunk2077.exe is running' }]));
+    h.socket().receive({ type: 'status', status: h.agent.status });
+    await waitFor(() => expect(screen.getByTestId('sharing-reason').textContent).toBe('Paused: Cyberpunk2077.exe is running'));
+    expect(screen.getByTestId('resource-reason').textContent).toBe('Paused: Cyberpunk2077.exe is running');
+  });
+
+  it('without a decision, shows the sharing reason and no resource rows', async () => {
+    await renderDashboard({ agent: new FakeAgent(makeStatus({ manual: 'on' })) });
+    expect(screen.getByTestId('sharing-reason').textContent).toBe('This computer is idle, so it is sharing.');
+    expect(screen.queryByTestId('decision')).toBeNull();
   });
 });

@@ -43,7 +43,7 @@ function connected(keepAwake: boolean | null): AgentConnection {
           summary: { state: keepAwake ? 'running' : 'paused', reason: { code: 'c', text: 't' } },
         });
   const status = Status.parse({
-    agent: { version: '0.1.0', pid: 1, startedAt: '2025-01-01T00:00:00Z', dataDir: '/d', host: 'h', platform: 'linux', headless: false },
+    agent: { version: '0.1.0', pid: 1, startedAt: '2025-01-01T00:00:00Z', dataDir: '/d', host: 'h', platform: 'linux', timeZone: 'UTC', headless: false },
     consent: { required: false, currentVersion: 1 },
     startAtLogin: false,
     sharing: { manual: { mode: 'on', until: null, changedAt: null }, state: 'sharing', reason: { code: 'c', text: 't' } },

@@ -233,7 +233,7 @@ function makeDecision(keepAwake: boolean, text: string): Decision {
 
 function makeStatus(mode: 'on' | 'off' | 'snooze' | 'drain', startAtLogin: boolean, decision: Decision | null = null): Status {
   return Status.parse({
-    agent: { version: '0.1.0', pid: 1, startedAt: '2025-01-01T00:00:00Z', dataDir: '/d', host: 'h', platform: 'linux', headless: false },
+    agent: { version: '0.1.0', pid: 1, startedAt: '2025-01-01T00:00:00Z', dataDir: '/d', host: 'h', platform: 'linux', timeZone: 'UTC', headless: false },
     consent: { required: false, currentVersion: 1 },
     startAtLogin,
     sharing: { manual: { mode, until: null, changedAt: null }, state: mode === 'on' ? 'sharing' : 'off', reason: { code: 'c', text: mode === 'on' ? 'idle' : 'you turned it off' } },

@@ -42,6 +42,7 @@ function status(
       dataDir: '/home/ada/.local/share/offhours',
       host: 'box',
       platform: 'linux',
+      timeZone: 'UTC',
       headless: false,
     },
     consent: { required: opts.consentRequired ?? false, currentVersion: 1 },

@@ -298,16 +298,21 @@ describe('decide(): properties', { timeout: 120_000 }, () => {
     expect(released).toBeGreaterThan(0);
   });
 
-  it('the summary shows the best-off state: what is shared, or the first reason of the first resource in that state', () => {
+  it('the summary speaks for the compute resources: what is shared, or the first reason of the best-off one, naming storage that still runs', () => {
     forEveryResource((e, i) => {
       if (i !== 0) return;
       const { resources, summary } = e.decision;
       const order = ['running', 'limited', 'paused', 'released'];
       if (resources.length === 0) return;
-      const best = resources.reduce((a, b) => (order.indexOf(b.state) < order.indexOf(a.state) ? b : a));
+      const kind = new Map(e.input.resources.map((r) => [r.id, r.kind]));
+      const compute = resources.filter((r) => kind.get(r.resource) !== 'disk');
+      const basis = compute.length > 0 ? compute : resources;
+      const best = basis.reduce((a, b) => (order.indexOf(b.state) < order.indexOf(a.state) ? b : a));
+      const sharing = resources.filter(isRunning).map((r) => r.label);
       expect(summary.state).toBe(best.state);
-      if (isRunning(best)) expect(summary.reason.text).toBe(`Sharing ${resources.filter(isRunning).map((r) => r.label).join(', ')}`);
-      else expect(summary.reason).toEqual(best.reasons[0]);
+      if (isRunning(best)) expect(summary.reason.text).toBe(`Sharing ${sharing.join(', ')}`);
+      else if (sharing.length === 0) expect(summary.reason).toEqual(best.reasons[0]);
+      else expect(summary.reason).toEqual({ ...best.reasons[0], text: `${best.reasons[0]!.text} (still sharing the ${sharing.join(', ')})` });
       expect(e.decision.keepAwake).toBe(e.input.policy.keepAwake && resources.some(isRunning));
     });
   });

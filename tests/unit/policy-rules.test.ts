@@ -532,7 +532,8 @@ describe('the decision as a whole', () => {
   it('summary: some shared, some limited', () => {
     const policy = policyWith({ cpu: [rule('l', [], { kind: 'limit', cpuPercent: 50 })], disk: [rule('r', [])] });
     const d = decide(input({ policy }));
-    expect(d.summary).toEqual({ state: 'running', reason: { code: 'running', text: 'Sharing CPU, Disk' } });
+    // The headline speaks for the compute resources: the CPU is limited; the disk runs too.
+    expect(d.summary).toEqual({ state: 'limited', reason: { code: 'limited', text: 'Sharing CPU, Disk' } });
     const onlyLimited = decide(input({ policy: policyWith({ cpu: [rule('l', [], { kind: 'limit', cpuPercent: 50 })] }) }));
     expect(onlyLimited.summary).toEqual({ state: 'limited', reason: { code: 'limited', text: 'Sharing CPU' } });
   });
