@@ -261,7 +261,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     const gamesConfig = () => store.get().policy.games;
     for (const src of sources) {
       try {
-        await src.start({ sink: signalStore, log: log.child({ source: src.name }), ownPids: () => new Set<number>(), games: gamesConfig, now, platform: process.platform, env: process.env, home: homedir() });
+        await src.start({ sink: signalStore, log: log.child({ source: src.name }), ownPids: () => executor.ownPids(), games: gamesConfig, now, platform: process.platform, env: process.env, home: homedir() });
       } catch (err) {
         log.error('a signal source failed to start', { source: src.name, err });
       }

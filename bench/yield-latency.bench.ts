@@ -49,6 +49,7 @@ const executor: WorkExecutor = {
     }
   },
   activeWork: () => ({ cpu: 1 }),
+  ownPids: () => new Set(job.pid ? [job.pid] : []),
 };
 
 // Wraps the real games source to note when its reading reaches the agent.

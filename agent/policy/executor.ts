@@ -7,9 +7,12 @@ export interface WorkExecutor {
   applyDecision(decision: Decision): void;
   /** Work items running per resource id; drain waits for these. */
   activeWork(): Readonly<Record<string, number>>;
+  /** Pids of our workers and engines: their load is ours, not another program's. */
+  ownPids(): ReadonlySet<number>;
 }
 
 export const noWorkExecutor: WorkExecutor = {
   applyDecision: () => undefined,
   activeWork: () => ({}),
+  ownPids: () => new Set<number>(),
 };

@@ -138,6 +138,7 @@ const SYSTEM_NAMES = new Set([
   'pulseaudio', 'xorg', 'xwayland', 'gnome-shell', 'gnome-session-binary', 'kwin_wayland', 'kwin_x11', 'plasmashell', 'sshd',
   'bash', 'sh', 'dash', 'zsh', 'fish', 'sudo', 'login', 'agetty', 'cron', 'crond', 'rsyslogd', 'polkitd', 'networkmanager',
   'udisksd', 'upowerd', 'accounts-daemon', 'containerd', 'dockerd', 'snapd', 'ps', 'sleep', 'cat', 'gdbus', 'nvidia-smi',
+  'grep', 'timeout', 'tail', 'head', 'less', 'ssh', 'tmux', 'screen', 'python3', 'git',
   // Windows
   'system', 'registry', 'smss', 'csrss', 'wininit', 'winlogon', 'services', 'lsass', 'svchost', 'fontdrvhost', 'dwm', 'explorer',
   'sihost', 'taskhostw', 'runtimebroker', 'searchhost', 'startmenuexperiencehost', 'shellexperiencehost', 'ctfmon', 'conhost',
@@ -149,10 +150,12 @@ const SYSTEM_NAMES = new Set([
   // Offhours itself
   'offhours', 'electron', 'node',
 ]);
-const SYSTEM_PREFIXES = /^(gsd-|at-spi|ibus-|gvfs|xdg-|evolution-|kworker|systemd-|tracker-)/;
+const SYSTEM_PREFIXES = /^(gsd-|at-spi|ibus-|gvfs|xdg-|evolution-|kworker|systemd-|tracker-|npm |npm$|npx )/;
+/** Anonymous memory mappings and crash reporters are never games either. */
+const NOT_A_PROGRAM = /:|crashpad|crash_handler|crashhandler/;
 const SYSTEM_PATHS = /^(\/usr\/libexec\/|\/usr\/sbin\/|\/sbin\/|\/usr\/lib\/systemd\/|\/System\/|[a-z]:\\windows\\)/i;
 
 export function isSystemProcess(p: ProcessInfo): boolean {
   const n = normalizeProcessName(p.name);
-  return SYSTEM_NAMES.has(n) || SYSTEM_PREFIXES.test(n) || LAUNCHER_HELPERS.has(n) || (p.path !== null && SYSTEM_PATHS.test(p.path));
+  return SYSTEM_NAMES.has(n) || SYSTEM_PREFIXES.test(n) || NOT_A_PROGRAM.test(n) || LAUNCHER_HELPERS.has(n) || (p.path !== null && SYSTEM_PATHS.test(p.path));
 }
