@@ -53,6 +53,9 @@ export interface AgentOptions {
   executor?: WorkExecutor;
   /** How often the policy re-evaluates without a signal change. */
   tickMs?: number;
+  /** When the port is taken, take any free one instead of failing (inside the app, whose window
+   * learns the address from the agent; a headless agent keeps its fixed, documented port). */
+  portFallback?: boolean;
 }
 
 /** What goes into the activity journal. */
@@ -98,6 +101,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
   let journal: Journal<ActivityEntry> | undefined;
   let api: ApiServer | undefined;
   let stopSources: (() => Promise<unknown>) | undefined;
+  let stopPolicy: (() => void) | undefined;
   try {
     log = createFileLogger({ dir: join(dataDir, DATA_FILES.logsDir), echo: opts.echoLogs ?? false, level: opts.logLevel ?? 'info', now });
     const problems: Problem[] = [];
@@ -150,14 +154,18 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       timeZone: (policy) => policy.timeZone ?? systemTimeZone(),
       now,
       ...(opts.tickMs !== undefined ? { tickMs: opts.tickMs } : {}),
+      onError: (err) => log?.error('the policy engine failed; everything is paused', { err }),
     });
     const keepAwake: KeepAwake = headless ? systemdInhibitKeepAwake(log) : noKeepAwake;
     const allProblems = (): Problem[] =>
       keepAwake.problem && store.get().policy.keepAwake ? [...problems, { code: 'keep_awake', text: `Offhours ${keepAwake.problem}.`, at: startedAt }] : [...problems];
     const activeTotal = () => Object.values(executor.activeWork()).reduce((a, b) => a + b, 0);
-    const statusCtx = { version: AGENT_VERSION, startedAt, dataDir, headless, problems: allProblems };
+    let revision = 0;
+    let settingsRevision = 0;
+    const statusCtx = { version: AGENT_VERSION, startedAt, dataDir, headless, problems: allProblems, revision: () => revision, settingsRevision: () => settingsRevision };
     const currentStatus = (): Status => buildStatus(statusCtx, store.get(), engine.decision(), now(), activeTotal());
     const publish = () => {
+      revision++;
       const s = currentStatus();
       for (const l of listeners) l(s);
     };
@@ -175,11 +183,14 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       const ms = Date.parse(manual.until) - now().getTime();
       snoozeTimer = setTimeout(
         () => {
+          // Timers cap at ~24.8 days; a longer snooze wakes early and just waits again.
+          if (activeManual(store.get().sharing, now()).mode === 'snooze') return armSnooze();
           void store
             .update((d) => {
               d.sharing = activeManual(d.sharing, now());
             })
             .then(() => {
+              settingsRevision++;
               journal?.append({ type: 'sharing', mode: 'on', until: null, by: 'schedule' });
               log?.info('snooze ended; sharing is on again');
               engine.evaluate();
@@ -218,6 +229,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
               d.sharing = { mode: 'off', until: null, changedAt: now().toISOString() };
             }
           });
+          settingsRevision++;
           if (patch.consent) journal?.append({ type: 'consent', accepted: patch.consent.accepted, ...(patch.consent.accepted ? { version: patch.consent.version } : {}) });
           log?.info('settings changed', { fields: Object.keys(patch) });
           armSnooze();
@@ -231,6 +243,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
           await store.update((d) => {
             d.sharing = next;
           });
+          settingsRevision++;
           journal?.append({ type: 'sharing', mode: next.mode, until: next.until, by: 'user' });
           log?.info('sharing changed', { mode: next.mode, until: next.until });
           armSnooze();
@@ -267,6 +280,10 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       }
     }
     stopSources = () => Promise.all(sources.map(async (src) => src.stop()));
+    stopPolicy = () => {
+      engine.stop();
+      keepAwake.stop();
+    };
     engine.start();
 
     const files = staticFiles(opts.rendererDir ?? defaultRendererDir());
@@ -276,8 +293,10 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     try {
       port = await api.listen(requested);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new PortInUseError(requested);
-      throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      if (!opts.portFallback || requested === 0) throw new PortInUseError(requested);
+      log.warn('the default port is taken; listening on a free one', { requested });
+      port = await api.listen(0);
     }
     const url = `http://127.0.0.1:${port}/`;
     const runtimeFile = join(dataDir, DATA_FILES.runtime);
@@ -316,6 +335,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       },
     };
   } catch (err) {
+    stopPolicy?.();
     await stopSources?.().catch(() => undefined);
     await api?.close().catch(() => undefined);
     journal?.close();

@@ -11,6 +11,20 @@ export interface LockOwner {
   pid: number;
   host: string;
   startedAt: string;
+  /** The kernel's start time of that pid (Linux), so a pid reused after a reboot or crash is not
+   * taken for the agent that held the lock. */
+  procStart?: string | undefined;
+}
+
+/** When the process with this pid started, as the kernel counts it; null where unknown. */
+export function processStartTime(pid: number): string | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
 }
 
 export class LockHeldError extends UserFacingError {
@@ -31,21 +45,26 @@ export interface DataDirLock {
   release(): void;
 }
 
-function isAlive(pid: number): boolean {
+function isAlive(owner: LockOwner): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    process.kill(owner.pid, 0);
   } catch (err) {
     // EPERM: the process exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  // Same pid, different process: the owner is gone and its pid was given to someone else.
+  if (owner.procStart !== undefined) {
+    const now = processStartTime(owner.pid);
+    if (now !== null && now !== owner.procStart) return false;
+  }
+  return true;
 }
 
 function readOwner(path: string): LockOwner | null {
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockOwner>;
     if (typeof parsed.pid === 'number' && typeof parsed.host === 'string') {
-      return { pid: parsed.pid, host: parsed.host, startedAt: String(parsed.startedAt ?? 'unknown') };
+      return { pid: parsed.pid, host: parsed.host, startedAt: String(parsed.startedAt ?? 'unknown'), procStart: typeof parsed.procStart === 'string' ? parsed.procStart : undefined };
     }
   } catch {
     // Unreadable or half-written: treated as no owner below.
@@ -69,7 +88,10 @@ function tryCreate(path: string, owner: LockOwner): boolean {
   return true;
 }
 
-export function acquireDataDirLock(dataDir: string, self: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() }): DataDirLock {
+export function acquireDataDirLock(
+  dataDir: string,
+  self: LockOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), procStart: processStartTime(process.pid) ?? undefined },
+): DataDirLock {
   const path = join(dataDir, DATA_FILES.lock);
   for (let attempt = 0; attempt < 5; attempt++) {
     if (tryCreate(path, self)) {
@@ -86,7 +108,7 @@ export function acquireDataDirLock(dataDir: string, self: LockOwner = { pid: pro
     }
     const owner = readOwner(path);
     // A lock from another host (a data dir on a network share) can't be checked: never steal it.
-    if (owner && (owner.host !== self.host || isAlive(owner.pid))) throw new LockHeldError(dataDir, owner);
+    if (owner && (owner.host !== self.host || isAlive(owner))) throw new LockHeldError(dataDir, owner);
     // Stale. Move it aside atomically, then check we moved the stale one and not a lock another
     // starting agent created in between; if not, put it back and try again.
     const aside = `${path}.stale.${self.pid}`;
@@ -99,7 +121,7 @@ export function acquireDataDirLock(dataDir: string, self: LockOwner = { pid: pro
     const moved = readOwner(aside);
     if (moved && owner && moved.pid === owner.pid && moved.startedAt === owner.startedAt) {
       unlinkSync(aside);
-    } else if (moved && isAlive(moved.pid)) {
+    } else if (moved && isAlive(moved)) {
       renameSync(aside, path);
     } else {
       unlinkSync(aside);

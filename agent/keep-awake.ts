@@ -25,9 +25,12 @@ export function systemdInhibitKeepAwake(log: Logger, command = 'systemd-inhibit'
     set(wanted) {
       if (!wanted) return stop();
       if (child || problem) return;
-      const c = spawn(command, ['--what=sleep:idle', '--who=Offhours', '--why=Sharing this computer while it is idle', '--mode=block', 'sleep', 'infinity'], {
-        stdio: 'ignore',
+      // The inhibitor holds `cat` on a pipe from us: if the agent dies, even by kill -9, the pipe
+      // closes, cat ends, and the machine may sleep again. `sleep infinity` would outlive us.
+      const c = spawn(command, ['--what=sleep:idle', '--who=Offhours', '--why=Sharing this computer while it is idle', '--mode=block', 'cat'], {
+        stdio: ['pipe', 'ignore', 'ignore'],
       });
+      c.stdin?.on('error', () => undefined);
       child = c;
       c.on('error', (err) => {
         problem = `cannot keep the computer awake: ${command} is not available (${(err as NodeJS.ErrnoException).code ?? err.message})`;

@@ -28,6 +28,7 @@ export async function runAgentProcess(args: AgentArgs, hooks: ProcessHooks): Pro
       echoLogs: hooks.headless && process.stderr.isTTY,
       logLevel: args.logLevel,
       ...(args.sensors ? {} : { sources: [] }),
+      portFallback: args.electron && args.port === undefined,
     });
   } catch (err) {
     if (err instanceof LockHeldError) {

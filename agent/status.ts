@@ -11,6 +11,8 @@ export interface StatusContext {
   dataDir: string;
   headless: boolean;
   problems: () => Problem[];
+  revision: () => number;
+  settingsRevision: () => number;
 }
 
 export function buildStatus(ctx: StatusContext, settings: Settings, decision: Decision | null, now: Date, activeWork = 0): Status {
@@ -27,6 +29,8 @@ export function buildStatus(ctx: StatusContext, settings: Settings, decision: De
     startAtLogin: settings.startAtLogin,
     sharing: { manual, state: view.state, reason: view.reason },
     decision,
+    revision: ctx.revision(),
+    settingsRevision: ctx.settingsRevision(),
     problems: ctx.problems(),
     updatedAt: now.toISOString(),
   };

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { API_PREFIX, ApiError, DATA_FILES, DEFAULT_AGENT_PORT } from '../protocol/index.js';
+import { API_PREFIX, AgentRuntime, ApiError, DATA_FILES, DEFAULT_AGENT_PORT } from '../protocol/index.js';
 
 export class CliError extends Error {
   constructor(
@@ -16,6 +16,15 @@ export class CliError extends Error {
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, noAgent: 3, unauthorized: 4 } as const;
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export interface AgentEndpoint {
   baseUrl: string;
   token: string;
@@ -23,11 +32,21 @@ export interface AgentEndpoint {
 
 export function findAgent(dataDir: string): AgentEndpoint {
   let port = DEFAULT_AGENT_PORT;
+  let raw: unknown = null;
   try {
-    const runtime = JSON.parse(readFileSync(join(dataDir, DATA_FILES.runtime), 'utf8')) as { port?: unknown };
-    if (typeof runtime.port === 'number') port = runtime.port;
+    raw = JSON.parse(readFileSync(join(dataDir, DATA_FILES.runtime), 'utf8'));
   } catch {
-    // No runtime file: the agent is not running here, or predates it; try the default port.
+    // No runtime file: the agent is not running here; the default port is the only guess left.
+  }
+  if (raw !== null) {
+    const runtime = AgentRuntime.safeParse(raw);
+    if (!runtime.success) throw new CliError(`The agent's runtime file in ${dataDir} is damaged; restart the agent.`, EXIT.failed);
+    // A runtime file left by an agent that crashed names a port someone else may now hold: never
+    // send them the token.
+    if (!processAlive(runtime.data.pid)) {
+      throw new CliError(`No Offhours agent is running for the data directory ${dataDir} (the last one, pid ${runtime.data.pid}, has stopped). Start one with "offhours agent", or open the app.`, EXIT.noAgent);
+    }
+    port = runtime.data.port;
   }
   let token: string;
   try {

@@ -1,7 +1,7 @@
 // Where the agent listens, from its 'ready' message or from the agent.json it writes. The window
 // loads whatever origin this returns and hands that origin the API token, so only a plain-http
 // loopback origin is ever accepted: never a remote host, never a path or credentials.
-import { z } from 'zod';
+import { AgentRuntime } from '../protocol/api.js';
 
 /** `http://127.0.0.1:PORT` for a loopback agent URL, else null. `port`, when given, must match. */
 export function loopbackOrigin(url: string, port?: number): string | null {
@@ -18,14 +18,6 @@ export function loopbackOrigin(url: string, port?: number): string | null {
   return parsed.origin;
 }
 
-/** The agent's runtime file (DATA_FILES.runtime), written by whichever agent holds the data dir. */
-const RuntimeFile = z.object({
-  pid: z.number().int().positive(),
-  port: z.number().int().min(1).max(65_535),
-  url: z.string(),
-  startedAt: z.string(),
-});
-
 export interface AgentEndpoint {
   origin: string;
   /** The dashboard URL to load: the origin's root, whatever path the agent reported. */
@@ -34,7 +26,7 @@ export interface AgentEndpoint {
 }
 
 export function endpointFromRuntimeFile(json: unknown): AgentEndpoint | null {
-  const parsed = RuntimeFile.safeParse(json);
+  const parsed = AgentRuntime.safeParse(json);
   if (!parsed.success) return null;
   const origin = loopbackOrigin(parsed.data.url, parsed.data.port);
   return origin === null ? null : { origin, url: `${origin}/`, pid: parsed.data.pid };

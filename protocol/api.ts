@@ -149,6 +149,11 @@ export const Status = z.object({
   }),
   /** The policy's current decision per resource; null until the first evaluation. */
   decision: Decision.nullable(),
+  /** Grows with every change this agent run publishes: newer status wins over older, whatever
+   * the clocks say. */
+  revision: z.number().int().nonnegative(),
+  /** Grows with every settings change: a client holding settings reloads them when it moves. */
+  settingsRevision: z.number().int().nonnegative(),
   /** Things the user should know about: a settings file that was kept aside, a log that cannot be written… */
   problems: z.array(Problem),
   updatedAt: isoDateTime,
@@ -186,3 +191,14 @@ export const WS_CLOSE = {
   badMessage: 4400,
   shuttingDown: 4503,
 } as const;
+
+/** The running agent's runtime file (DATA_FILES.runtime): where it listens. Read by the app and the
+ * CLI, written by the agent; the pid lets a reader tell a live agent from one that crashed. */
+export const AgentRuntime = z.object({
+  pid: z.number().int().positive(),
+  port: z.number().int().min(1).max(65_535),
+  url: z.string(),
+  startedAt: isoDateTime,
+  version: z.string().optional(),
+});
+export type AgentRuntime = z.infer<typeof AgentRuntime>;

@@ -117,6 +117,11 @@ export const Policy = z
       rules.forEach((rule, i) => {
         if (ids.has(rule.id)) ctx.addIssue({ code: 'custom', path: ['rules', target, i, 'id'], message: `rule id "${rule.id}" is used twice` });
         ids.add(rule.id);
+        // Two window conditions must both hold: if they never overlap, the rule can never run.
+        const windowSets = rule.conditions.filter((c): c is Extract<Condition, { kind: 'timeWindows' }> => c.kind === 'timeWindows');
+        if (windowSets.length > 1 && !windowsIntersect(windowSets.map((c) => c.windows))) {
+          ctx.addIssue({ code: 'custom', path: ['rules', target, i, 'conditions'], message: 'these time-window conditions never overlap, so this rule could never run' });
+        }
         const a = rule.action;
         if (a.kind !== 'limit') return;
         const kind = target === 'cpu' ? 'cpu' : target === 'disk' ? 'disk' : 'gpu';
@@ -137,6 +142,19 @@ export const Policy = z
     }
   });
 export type Policy = z.infer<typeof Policy>;
+
+/** Whether some minute of the week lies inside every one of these window lists. */
+function windowsIntersect(lists: TimeWindow[][]): boolean {
+  return DAYS.some((day) => {
+    let allowed = new Uint8Array(1440).fill(1);
+    for (const windows of lists) {
+      const mine = new Uint8Array(1440);
+      for (const w of windows) if (w.days.includes(day)) mine.fill(1, minutesOf(w.start), minutesOf(w.end));
+      allowed = allowed.map((v, m) => v & mine[m]!);
+    }
+    return allowed.includes(1);
+  });
+}
 
 // ---- decisions -------------------------------------------------------------------------------
 
@@ -229,7 +247,8 @@ export const PRESETS: readonly Preset[] = [
       rules: rulesFor(
         [{ kind: 'idle', minMinutes: 10 }, { kind: 'noGame' }, { kind: 'notOnBattery' }, { kind: 'temperatureBelow', sensor: 'cpu', celsius: 90 }],
         [{ kind: 'idle', minMinutes: 10 }, { kind: 'noGame' }, { kind: 'notOnBattery' }, { kind: 'temperatureBelow', sensor: 'gpu', celsius: 80 }],
-        [{ kind: 'noGame' }, { kind: 'notOnBattery' }],
+        // Storing and sealing read and hash the disk hard: same idle rule. (Proofs always run.)
+        [{ kind: 'idle', minMinutes: 10 }, { kind: 'noGame' }, { kind: 'notOnBattery' }],
       ),
     }),
   },
@@ -245,7 +264,7 @@ export const PRESETS: readonly Preset[] = [
         rules: rulesFor(
           [night, { kind: 'idle', minMinutes: 5 }, { kind: 'noGame' }, { kind: 'notOnBattery' }],
           [night, { kind: 'idle', minMinutes: 5 }, { kind: 'noGame' }, { kind: 'notOnBattery' }, { kind: 'temperatureBelow', sensor: 'gpu', celsius: 80 }],
-          [night, { kind: 'notOnBattery' }],
+          [night, { kind: 'idle', minMinutes: 5 }, { kind: 'notOnBattery' }],
         ),
       };
     },
@@ -260,7 +279,7 @@ export const PRESETS: readonly Preset[] = [
       rules: rulesFor(
         [{ kind: 'idle', minMinutes: 5 }, { kind: 'noGame' }, { kind: 'notOnBattery' }],
         [{ kind: 'idle', minMinutes: 5 }, { kind: 'noGame' }, { kind: 'notOnBattery' }, { kind: 'temperatureBelow', sensor: 'gpu', celsius: 83 }],
-        [{ kind: 'notOnBattery' }],
+        [{ kind: 'idle', minMinutes: 5 }, { kind: 'noGame' }, { kind: 'notOnBattery' }],
       ),
     }),
   },

@@ -159,8 +159,23 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
   /** Pushes and action answers can cross on the wire; the newer status wins. */
   function applyStatus(status: Status): void {
     const current = state.status;
-    if (current && Date.parse(status.updatedAt) < Date.parse(current.updatedAt)) return;
+    const sameRun = current !== undefined && current.agent.pid === status.agent.pid && current.agent.startedAt === status.agent.startedAt;
+    if (sameRun && status.revision < current.revision) return;
     set({ status, decision: status.decision });
+    // Settings changed elsewhere (another window, the tray, the CLI): fetch them again, so a save
+    // from this page never silently overwrites them.
+    if (current !== undefined && (!sameRun || status.settingsRevision !== current.settingsRevision)) void refreshSettings();
+  }
+
+  async function refreshSettings(): Promise<void> {
+    const tok = token;
+    if (!tok) return;
+    try {
+      const settings = await http.request(tok, 'GET', '/settings', Settings);
+      if (token === tok && !disposed) set({ settings });
+    } catch {
+      // The next status push tries again; a failed refresh keeps the last settings on screen.
+    }
   }
 
   function closeSocket(): void {

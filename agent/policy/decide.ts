@@ -99,12 +99,6 @@ function notReadable(r: Read, name: SignalName, device?: string): Outcome {
     : fail('signal_unknown', `Paused: the ${what} is not known yet`);
 }
 
-function duration(seconds: number): string {
-  if (seconds < 90) return `${Math.round(seconds)} seconds`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} minutes`;
-  return `${Math.round(seconds / 3600)} hours`;
-}
-
 interface EvalContext {
   input: DecideInput;
   resource: ResourceInfo;
@@ -120,7 +114,9 @@ function evalIdle(c: Extract<Condition, { kind: 'idle' }>, x: EvalContext): Outc
   if (idle.state !== 'ok') return notReadable(idle, 'idleSeconds');
   const seconds = idle.value as number;
   if (seconds >= c.minMinutes * 60) return { pass: true };
-  return fail('user_active', `Paused: you used the computer ${duration(seconds)} ago (waits for ${c.minMinutes} minutes idle)`);
+  // A sentence that does not change with every idle sample: a new reason every 2 s would re-send
+  // the status to every client and rebuild the tray menu under the user's pointer.
+  return fail('user_active', `Paused: you are using the computer (it waits for ${c.minMinutes} idle minute${c.minMinutes === 1 ? '' : 's'})`);
 }
 
 function evalBattery(c: Extract<Condition, { kind: 'notOnBattery' | 'batteryAtLeast' }>, x: EvalContext): Outcome {
@@ -300,6 +296,19 @@ function evaluateRules(x: EvalContext): RuleOutcome {
       break;
     }
   }
+  // Rules after the one that decided are not needed for the decision, but the Schedule page must
+  // still list the conditions in them that this machine cannot check.
+  if (allowed !== null) {
+    for (const rule of rules.slice(rules.indexOf(allowed) + 1)) {
+      if (!rule.enabled) continue;
+      for (const c of rule.conditions) {
+        const o = evalCondition(c, x);
+        if (o.pass === 'uncheckable') {
+          uncheckable.push({ target, ruleId: rule.id, condition: c.kind, signal: o.device ? `${o.signal}@${o.device}` : o.signal, ...(o.note ? { note: o.note } : {}), choice: c.ifUnavailable ?? 'ask' });
+        }
+      }
+    }
+  }
   if (allowed === null && reasons.length === 0) {
     reasons.push({ code: 'no_rule', text: `Paused: no rule allows sharing the ${x.resource.label}` });
   }
@@ -443,7 +452,9 @@ export function decide(input: DecideInput): Decision {
     at: input.now.toISOString(),
     resources,
     proofs: { allowed: true, reason: { code: 'proofs_exempt', text: 'Storage proofs always run: they are tiny and have deadlines' } },
-    keepAwake: input.policy.keepAwake && resources.some((r) => RUNNING.has(r.state)),
+    // Awake for compute that may run, or for storage work actually in progress; a disk that is
+    // merely allowed must not keep the machine up all night with nothing to do.
+    keepAwake: input.policy.keepAwake && resources.some((r) => RUNNING.has(r.state) && (kinds.get(r.resource) !== 'disk' || (input.activeWork?.[r.resource] ?? 0) > 0)),
     uncheckable,
     summary,
   };

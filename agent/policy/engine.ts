@@ -14,6 +14,21 @@ export interface EngineDeps {
   timeZone: (policy: Policy) => string;
   now: () => Date;
   tickMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+/** The decision when deciding failed: nothing runs, and the reason says so. */
+export function safeStop(resources: readonly ResourceInfo[], now: Date, err: unknown): Decision {
+  const at = now.toISOString();
+  const reason = { code: 'policy_error', text: `Paused: Offhours could not evaluate its rules (${err instanceof Error ? err.message : String(err)}); see the log` };
+  return {
+    at,
+    resources: resources.map((r) => ({ resource: r.id, label: r.label, state: 'paused', newWork: false, limits: null, matchedRule: null, reasons: [reason], since: at, lastBlockedAt: at })),
+    proofs: { allowed: true, reason: { code: 'proofs_exempt', text: 'Storage proofs always run: they are tiny and have deadlines' } },
+    keepAwake: false,
+    uncheckable: [],
+    summary: { state: 'paused', reason },
+  };
 }
 
 /** What makes two decisions different for the people and programs that follow them. */
@@ -52,14 +67,31 @@ export class PolicyEngine {
   }
 
   evaluate(): Decision {
-    const s = this.deps.settings();
-    const next = decide({ ...this.inputs(), policy: s.policy, manual: s.manual, consented: s.consented, timeZone: this.deps.timeZone(s.policy) });
+    let next: Decision;
+    try {
+      const s = this.deps.settings();
+      next = decide({ ...this.inputs(), policy: s.policy, manual: s.manual, consented: s.consented, timeZone: this.deps.timeZone(s.policy) });
+    } catch (err) {
+      // A bug here must never leave work running on the last "run": stop everything, say why.
+      this.deps.onError?.(err);
+      next = safeStop(this.deps.resources(), this.deps.now(), err);
+    }
     const changed = this.current === null || fingerprint(this.current) !== fingerprint(next);
     this.current = next;
     if (changed) {
       // The executor first: it is what actually stops work.
-      this.deps.executor.applyDecision(next);
-      for (const l of this.listeners) l(next);
+      try {
+        this.deps.executor.applyDecision(next);
+      } catch (err) {
+        this.deps.onError?.(err);
+      }
+      for (const l of this.listeners) {
+        try {
+          l(next);
+        } catch (err) {
+          this.deps.onError?.(err);
+        }
+      }
     }
     return next;
   }

@@ -112,6 +112,10 @@ describe('offhours agent (real process)', () => {
     const dataDir = tmp();
     const agent = await startAgentProcess(dataDir);
     await agent.stop('SIGKILL');
+    // Its runtime file is left behind; the CLI must not send the token to whatever holds that port now.
+    const stale = await runCli(['status', '--data-dir', dataDir]);
+    expect(stale.code).toBe(3);
+    expect(stale.stderr).toMatch(/has stopped/);
     const again = await startAgentProcess(dataDir);
     agents.push(again);
     expect((await runCli(['status', '--data-dir', dataDir])).code).toBe(0);

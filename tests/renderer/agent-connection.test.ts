@@ -83,9 +83,29 @@ describe('agent connection: events socket', () => {
     socket.receive({ type: 'status', status: h.agent.status });
     expect(h.connection.getSnapshot().status?.sharing.state).toBe('sharing');
 
-    const older = { ...h.agent.status, sharing: makeStatus().sharing, updatedAt: '2020-01-01T00:00:00.000Z' };
+    // An answer that crossed a newer push on the wire: same agent run, lower revision. Its clock
+    // time is later, which must not matter.
+    const older = { ...h.agent.status, sharing: makeStatus().sharing, revision: h.agent.status.revision - 1, updatedAt: '2099-01-01T00:00:00.000Z' };
     socket.receive({ type: 'status', status: older });
     expect(h.connection.getSnapshot().status?.sharing.state).toBe('sharing');
+  });
+
+  it('reloads settings when a push says they changed elsewhere', async () => {
+    const h = createHarness();
+    await connected(h);
+    const socket = h.socket();
+    socket.accept(h.agent.status);
+    const gets = () => h.agent.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/settings')).length;
+    const before = gets();
+    // Another window saved: the agent's settings moved on.
+    h.agent.settings = { ...h.agent.settings, startAtLogin: !h.agent.settings.startAtLogin };
+    socket.receive({ type: 'status', status: { ...h.agent.status, revision: h.agent.status.revision + 1, settingsRevision: h.agent.status.settingsRevision + 1 } });
+    await vi.waitFor(() => expect(h.connection.getSnapshot().settings?.startAtLogin).toBe(h.agent.settings.startAtLogin));
+    expect(gets()).toBe(before + 1);
+    // A push with no settings change fetches nothing.
+    socket.receive({ type: 'status', status: { ...h.agent.status, revision: h.agent.status.revision + 2, settingsRevision: h.agent.status.settingsRevision + 1 } });
+    await Promise.resolve();
+    expect(gets()).toBe(before + 1);
   });
 
   it('survives messages that are not JSON or do not match the protocol, and keeps going', async () => {

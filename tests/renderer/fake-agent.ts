@@ -83,6 +83,8 @@ export function makeStatus(
       ...effective(manual),
     },
     decision: overrides.decision ?? null,
+    revision: 0,
+    settingsRevision: 0,
     problems: [],
     updatedAt: new Date(T0).toISOString(),
   };
@@ -174,7 +176,7 @@ export class FakeAgent {
 
   /** Sets the decision the agent reports (status.decision), with a newer updatedAt. */
   setDecision(decision: Decision | null): void {
-    this.status = { ...this.status, decision, updatedAt: this.nextUpdatedAt() };
+    this.status = { ...this.status, decision, updatedAt: this.nextUpdatedAt(), revision: this.tick };
   }
 
   nextUpdatedAt(): string {
@@ -254,7 +256,7 @@ export class FakeAgent {
       this.status = { ...this.status, consent: { ...this.status.consent, required: true } };
       this.setMode('off');
     }
-    this.status = { ...this.status, updatedAt: this.nextUpdatedAt() };
+    this.status = { ...this.status, updatedAt: this.nextUpdatedAt(), revision: this.tick, settingsRevision: this.status.settingsRevision + 1 };
     return json(this.settings);
   }
 
@@ -274,7 +276,7 @@ export class FakeAgent {
     const changedAt = this.nextUpdatedAt();
     const manual = { mode, until: until ?? null, changedAt };
     this.settings = { ...this.settings, sharing: manual };
-    this.status = { ...this.status, sharing: { manual, ...effective(mode) }, updatedAt: changedAt };
+    this.status = { ...this.status, sharing: { manual, ...effective(mode) }, updatedAt: changedAt, revision: this.tick, settingsRevision: this.status.settingsRevision + 1 };
   }
 }
 

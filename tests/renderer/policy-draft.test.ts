@@ -78,7 +78,7 @@ describe('policy draft: conditions', () => {
   it('battery choices replace each other', () => {
     let p = setBattery(defaultPolicy(), { kind: 'atLeast', percent: 40 });
     expect(getBattery(p)).toEqual({ kind: 'atLeast', percent: 40 });
-    expect(p.rules.disk?.[0]?.conditions).toEqual([{ kind: 'noGame' }, { kind: 'batteryAtLeast', percent: 40 }]);
+    expect(p.rules.disk?.[0]?.conditions).toEqual([{ kind: 'idle', minMinutes: 10 }, { kind: 'noGame' }, { kind: 'batteryAtLeast', percent: 40 }]);
     p = setBattery(p, { kind: 'any' });
     expect(getBattery(p)).toEqual({ kind: 'any' });
   });

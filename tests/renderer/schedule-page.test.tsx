@@ -294,8 +294,9 @@ describe('schedule page: saving', () => {
       { kind: 'temperatureBelow', sensor: 'cpu', celsius: 90 },
       { kind: 'priceAtMost', perKwh: '0.30' },
     ]);
-    // The disk gets the battery rule, not the compute-only ones.
-    expect(policy.rules.disk?.[0]?.conditions).toEqual([{ kind: 'noGame' }, { kind: 'batteryAtLeast', percent: 60 }]);
+    // The disk's main rule follows the idle and battery settings it has, but never gets the
+    // compute-only ones (temperature, price).
+    expect(policy.rules.disk?.[0]?.conditions).toEqual([{ kind: 'idle', minMinutes: 20 }, { kind: 'noGame' }, { kind: 'batteryAtLeast', percent: 60 }]);
     await waitFor(() => expect(screen.getByText('Saved')).toBeTruthy());
     expect(button('Save schedule').disabled).toBe(true);
   });

@@ -33,7 +33,16 @@ export interface WsResult {
 /** Opens the events socket and collects what happens within `ms` (or until `until` is met). */
 export function openEvents(
   port: number,
-  opts: { token?: string; tokenVia?: 'protocol' | 'message'; origin?: string; until?: (msgs: any[]) => boolean; ms?: number; send?: unknown[] } = {},
+  opts: {
+    token?: string;
+    tokenVia?: 'protocol' | 'message';
+    origin?: string;
+    until?: (msgs: any[]) => boolean;
+    ms?: number;
+    send?: unknown[];
+    /** Runs once the first status has arrived, so a change made here can only reach the client as a push. */
+    afterFirstStatus?: () => unknown;
+  } = {},
 ): Promise<WsResult> {
   const protocols = [WS_PROTOCOL];
   if (opts.token !== undefined && opts.tokenVia === 'protocol') protocols.push(`${WS_TOKEN_PROTOCOL_PREFIX}${opts.token}`);
@@ -58,8 +67,15 @@ export function openEvents(
       if (opts.token !== undefined && opts.tokenVia === 'message') ws.send(JSON.stringify({ type: 'auth', token: opts.token }));
       for (const m of opts.send ?? []) ws.send(typeof m === 'string' ? m : JSON.stringify(m));
     });
+    let triggered = false;
     ws.on('message', (raw) => {
-      result.messages.push(JSON.parse(String(raw)));
+      const msg = JSON.parse(String(raw));
+      result.messages.push(msg);
+      if (msg.type === 'status' && !triggered && opts.afterFirstStatus) {
+        triggered = true;
+        void opts.afterFirstStatus();
+        return;
+      }
       if (opts.until?.(result.messages)) done();
     });
     ws.on('close', (code) => {

@@ -52,6 +52,17 @@ describe('agent API', () => {
     expect(res.status).toBe(401);
   });
 
+  it('a taken port is a clear error, or inside the app a free port instead', async () => {
+    const { agent } = await start();
+    await expect(runAgent({ dataDir: tmp(), port: agent.port, rendererDir: join(tmp(), 'none'), sources: [] })).rejects.toThrow(
+      new RegExp(`Port ${agent.port} on 127.0.0.1 is already in use`),
+    );
+    const other = await runAgent({ dataDir: tmp(), port: agent.port, rendererDir: join(tmp(), 'none'), sources: [], portFallback: true });
+    running.push(other);
+    expect(other.port).not.toBe(agent.port);
+    expect((await api(`http://127.0.0.1:${other.port}`, other.token, 'GET', '/health')).status).toBe(200);
+  });
+
   it('health says who it is and nothing secret', async () => {
     const { base, token, agent } = await start();
     const { json } = await api(base, token, 'GET', '/health');
@@ -210,15 +221,16 @@ describe('agent API', () => {
 
     it('pushes a status change made through the API to connected clients', async () => {
       const { agent, token, base } = await start();
-      const pending = openEvents(agent.port, {
+      const r = await openEvents(agent.port, {
         token,
         tokenVia: 'protocol',
+        afterFirstStatus: () => api(base, token, 'PATCH', '/settings', { consent: { accepted: true, version: 1 } }),
         until: (m) => m.some((x) => x.type === 'status' && x.status.consent.required === false),
       });
-      await new Promise((r) => setTimeout(r, 200));
-      await api(base, token, 'PATCH', '/settings', { consent: { accepted: true, version: 1 } });
-      const r = await pending;
-      expect(r.messages.filter((m) => m.type === 'status').at(-1).status.consent.required).toBe(false);
+      const statuses = r.messages.filter((m) => m.type === 'status');
+      // The first status predates the change; the change arrived as a later push.
+      expect(statuses[0].status.consent.required).toBe(true);
+      expect(statuses.at(-1).status.consent.required).toBe(false);
     });
 
     it('answers bad messages from an authenticated client without closing', async () => {

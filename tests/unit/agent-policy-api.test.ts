@@ -65,16 +65,16 @@ describe('policy over the API', () => {
 
   it('pushes decision changes on the events socket', async () => {
     const { agent, base, token } = await start();
-    const pending = openEvents(agent.port, {
+    const r = await openEvents(agent.port, {
       token,
       tokenVia: 'protocol',
       ms: 4000,
+      afterFirstStatus: () => api(base, token, 'POST', '/signals', calm),
       until: (m) => m.some((x) => x.type === 'status' && x.status.decision?.summary.state === 'running'),
     });
-    await new Promise((r) => setTimeout(r, 200));
-    await api(base, token, 'POST', '/signals', calm);
-    const r = await pending;
-    expect(r.messages.at(-1).status.decision.summary.state).toBe('running');
+    const statuses = r.messages.filter((m) => m.type === 'status');
+    expect(statuses[0].status.decision.summary.state).not.toBe('running');
+    expect(statuses.at(-1).status.decision.summary.state).toBe('running');
   });
 
   it('GET /signals reports readings with their state and source, and the detectors', async () => {

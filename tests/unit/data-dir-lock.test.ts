@@ -52,6 +52,23 @@ describe('data directory lock', () => {
     expect(() => acquireDataDirLock(dir)).toThrow(LockHeldError);
   });
 
+  it.runIf(process.platform === 'linux')('takes over a lock whose pid now belongs to another process (pid reused after a crash)', () => {
+    const dir = tmp();
+    // pid 1 is alive, but it is not the process that wrote this lock: its start time differs.
+    writeFileSync(join(dir, 'agent.lock'), JSON.stringify({ pid: 1, host: hostname(), startedAt: 'before the reboot', procStart: '1' }));
+    const lock = acquireDataDirLock(dir);
+    expect(JSON.parse(readFileSync(lock.path, 'utf8')).pid).toBe(process.pid);
+    lock.release();
+  });
+
+  it('records the owner start time so a reused pid can be told apart', () => {
+    const dir = tmp();
+    const lock = acquireDataDirLock(dir);
+    const owner = JSON.parse(readFileSync(lock.path, 'utf8'));
+    if (process.platform === 'linux') expect(owner.procStart).toMatch(/^\d+$/);
+    lock.release();
+  });
+
   it('never steals a lock from another host (shared folder)', () => {
     const dir = tmp();
     writeFileSync(join(dir, 'agent.lock'), JSON.stringify({ pid: 999_999, host: 'other-box', startedAt: 'boot' }));

@@ -18,6 +18,8 @@ function makeStatus(mode: 'on' | 'off'): Status {
     startAtLogin: mode === 'on',
     sharing: { manual: { mode, until: null, changedAt: null }, state: mode === 'on' ? 'sharing' : 'off', reason: { code: 'c', text: 'because' } },
     decision: null,
+    revision: 0,
+    settingsRevision: 0,
     problems: [],
     updatedAt: '2025-01-01T00:00:00Z',
   });

@@ -48,6 +48,8 @@ function connected(keepAwake: boolean | null): AgentConnection {
     startAtLogin: false,
     sharing: { manual: { mode: 'on', until: null, changedAt: null }, state: 'sharing', reason: { code: 'c', text: 't' } },
     decision,
+    revision: 0,
+    settingsRevision: 0,
     problems: [],
     updatedAt: '2025-01-01T00:00:00Z',
   });

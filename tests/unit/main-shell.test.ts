@@ -238,6 +238,8 @@ function makeStatus(mode: 'on' | 'off' | 'snooze' | 'drain', startAtLogin: boole
     startAtLogin,
     sharing: { manual: { mode, until: null, changedAt: null }, state: mode === 'on' ? 'sharing' : 'off', reason: { code: 'c', text: mode === 'on' ? 'idle' : 'you turned it off' } },
     decision,
+    revision: 0,
+    settingsRevision: 0,
     problems: [],
     updatedAt: '2025-01-01T00:00:00Z',
   });

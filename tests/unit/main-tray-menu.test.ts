@@ -53,6 +53,8 @@ function status(
       reason: { code: 'x', text: opts.reason ?? 'the machine is idle' },
     },
     decision: opts.decision ?? null,
+    revision: 0,
+    settingsRevision: 0,
     problems: [],
     updatedAt: '2025-01-01T10:00:00.000Z',
   });

@@ -240,7 +240,9 @@ describe('agent location', () => {
     expect(loopbackOrigin('ws://127.0.0.1:47823/')).toBeNull();
     expect(loopbackOrigin('http://0.0.0.0:47823/')).toBeNull();
     expect(endpointFromReady('http://127.0.0.1:47823/some/path#token=x', 47_823)).toEqual({ origin: AGENT, url: `${AGENT}/` });
-    expect(endpointFromRuntimeFile({ pid: 1, port: 47_823, url: `${AGENT}/`, startedAt: 'x' })).toEqual({ origin: AGENT, url: `${AGENT}/`, pid: 1 });
+    expect(endpointFromRuntimeFile({ pid: 1, port: 47_823, url: `${AGENT}/`, startedAt: '2026-01-01T00:00:00.000Z' })).toEqual({ origin: AGENT, url: `${AGENT}/`, pid: 1 });
+    // A runtime file whose fields are not what the agent writes is not trusted.
+    expect(endpointFromRuntimeFile({ pid: 1, port: 47_823, url: `${AGENT}/`, startedAt: 'x' })).toBeNull();
     expect(endpointFromRuntimeFile({ port: 47_823, url: `${AGENT}/` })).toBeNull();
     expect(endpointFromRuntimeFile(null)).toBeNull();
   });

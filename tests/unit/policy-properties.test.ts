@@ -313,7 +313,9 @@ describe('decide(): properties', { timeout: 120_000 }, () => {
       if (isRunning(best)) expect(summary.reason.text).toBe(`Sharing ${sharing.join(', ')}`);
       else if (sharing.length === 0) expect(summary.reason).toEqual(best.reasons[0]);
       else expect(summary.reason).toEqual({ ...best.reasons[0], text: `${best.reasons[0]!.text} (still sharing the ${sharing.join(', ')})` });
-      expect(e.decision.keepAwake).toBe(e.input.policy.keepAwake && resources.some(isRunning));
+      // Awake for compute that may run, or for storage work in progress; never for an idle disk alone.
+      const busy = (r: (typeof resources)[number]) => isRunning(r) && (kind.get(r.resource) !== 'disk' || (e.input.activeWork?.[r.resource] ?? 0) > 0);
+      expect(e.decision.keepAwake).toBe(e.input.policy.keepAwake && resources.some(busy));
     });
   });
 });

@@ -1,7 +1,7 @@
 // The Policy schema refuses invalid rules with the field path the Schedule page needs to point at
 // the mistake; every preset and the default pass.
 import { describe, expect, it } from 'vitest';
-import { Condition, Policy, PRESETS, TimeWindow, decimalToMicros, defaultPolicy, type Action, type Rule } from '../../protocol/index.js';
+import { Condition, Policy, PRESETS, TimeWindow, decimalToMicros, defaultPolicy, fieldErrors, type Action, type Rule } from '../../protocol/index.js';
 import { policyWith, rule } from '../support/policy-fixtures.js';
 
 type Issue = { path: string; message: string };
@@ -133,5 +133,22 @@ describe('decimalToMicros compares prices exactly', () => {
 
   it('refuses non-decimal text', () => {
     expect(() => decimalToMicros('1e3')).toThrow(/not a decimal amount/);
+  });
+});
+
+describe('contradictory window conditions in one rule', () => {
+  const ruleWith = (...windowLists: Array<Array<{ days: string[]; start: string; end: string }>>) => ({
+    ...defaultPolicy(),
+    rules: { cpu: [{ id: 'r', name: 'r', enabled: true, conditions: windowLists.map((windows) => ({ kind: 'timeWindows', windows })), action: { kind: 'run' } }] },
+  });
+
+  it('refuses two window conditions that never overlap: the rule could never run', () => {
+    const r = Policy.safeParse(ruleWith([{ days: ['mon'], start: '08:00', end: '12:00' }], [{ days: ['mon'], start: '13:00', end: '17:00' }]));
+    expect(r.success).toBe(false);
+    expect(fieldErrors(r.error!)).toContainEqual({ path: 'rules.cpu.0.conditions', message: 'these time-window conditions never overlap, so this rule could never run' });
+  });
+
+  it('accepts two that overlap somewhere in the week', () => {
+    expect(Policy.safeParse(ruleWith([{ days: ['mon', 'tue'], start: '08:00', end: '12:00' }], [{ days: ['tue'], start: '11:00', end: '17:00' }])).success).toBe(true);
   });
 });
