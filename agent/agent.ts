@@ -137,8 +137,14 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     // Signals and the policy engine.
     const signalStore = new SignalStore(now);
     const sources = opts.sources ?? (await import('./signals/default-sources.js')).createDefaultSources({ platform: process.platform, electron: !headless, env: process.env });
+    // GPUs stay resources once seen: a driver hiccup must pause a GPU's work (its readings go
+    // stale), not make the GPU and the rules that name it disappear.
+    const gpusSeen = new Map<string, string>();
     const resources = (): ResourceInfo[] => [
-      ...sources.flatMap((src) => src.devices?.() ?? []).map((d) => ({ id: d.id, kind: 'gpu' as const, label: d.label })),
+      ...(() => {
+        for (const d of sources.flatMap((src) => src.devices?.() ?? [])) gpusSeen.set(d.id, d.label);
+        return [...gpusSeen].map(([id, label]) => ({ id, kind: 'gpu' as const, label }));
+      })(),
       { id: 'cpu', kind: 'cpu', label: 'CPU', cores: cpus().length },
       { id: 'disk', kind: 'disk', label: 'disk' },
     ];

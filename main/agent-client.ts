@@ -83,6 +83,9 @@ export class AgentClient {
   }
 
   private publish(status: Status): void {
+    // A reply can cross a newer push on the wire: within one agent run the higher revision wins.
+    const last = this.lastStatus;
+    if (last && last.agent.pid === status.agent.pid && last.agent.startedAt === status.agent.startedAt && status.revision < last.revision) return;
     this.lastStatus = status;
     this.disconnectedSince = null;
     if (!this.stopped) this.options.onConnection({ kind: 'connected', status });

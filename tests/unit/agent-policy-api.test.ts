@@ -139,6 +139,35 @@ describe('policy over the API', () => {
     expect(preview.status).toBe(400);
   });
 
+  it('keeps a GPU it has seen when its driver stops answering: paused on stale readings, not gone', async () => {
+    let present = true;
+    let sink: Parameters<SignalSource['start']>[0]['sink'] | undefined;
+    const gpu: SignalSource = {
+      name: 'fake.gpu',
+      start: (ctx) => {
+        sink = ctx.sink;
+        ctx.sink.publish('fake.gpu', [{ name: 'gpuTemperature', device: 'gpu:0', value: 50 }], 60_000);
+      },
+      stop: () => undefined,
+      detectors: () => [],
+      devices: () => (present ? [{ id: 'gpu:0', kind: 'gpu', label: 'GPU 0 (fake)' }] : []),
+    };
+    const { base, token } = await start([gpu]);
+    await api(base, token, 'POST', '/signals', calm);
+    let d = Decision.parse((await api(base, token, 'GET', '/decision')).json);
+    expect(d.resources.find((r) => r.resource === 'gpu:0')?.state).toBe('running');
+    // The driver goes away: the sampler reports the GPU unreachable and lists no devices.
+    present = false;
+    sink!.publish('fake.gpu', [{ name: 'gpuTemperature', device: 'gpu:0', notAvailable: true, note: 'driver not answering' }], 60_000);
+    d = Decision.parse((await api(base, token, 'GET', '/decision')).json);
+    const g = d.resources.find((r) => r.resource === 'gpu:0');
+    expect(g?.state).toBe('paused');
+    expect(g?.reasons[0]?.code).toBe('signal_stale');
+    // A rule for it can still be saved.
+    const policy = Settings.parse((await api(base, token, 'GET', '/settings')).json).policy;
+    expect((await api(base, token, 'PATCH', '/settings', { policy: { ...policy, rules: { ...policy.rules, 'gpu:0': policy.rules.gpu! } } })).status).toBe(200);
+  });
+
   it('lists conditions this machine cannot check, and honours the user’s choice', async () => {
     const { base, token } = await start();
     await api(base, token, 'POST', '/signals', { ...calm, readings: [...calm.readings.filter((r) => r.name !== 'cpuTemperature'), { name: 'cpuTemperature', notAvailable: true, note: 'no CPU sensor' }] });
