@@ -6,3 +6,4 @@ export * from './signals.js';
 export * from './policy.js';
 export * from './worker-channel.js';
 export * from './csp.js';
+export * from './render.js';
