@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { isoDateTime, Reason } from './common.js';
 import { Decision, Policy, defaultPolicy } from './policy.js';
+import { JobSummary } from './jobs.js';
 
 export { isoDateTime, Reason };
 
@@ -173,6 +174,9 @@ export type Health = z.infer<typeof Health>;
 export const ClientMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('auth'), token: z.string().min(1).max(256) }).strict(),
   z.object({ type: z.literal('ping'), id: z.number().int().optional() }).strict(),
+  /** Start or stop receiving one job's console output (it is large; nobody gets it unasked). */
+  z.object({ type: z.literal('console-subscribe'), jobId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }).strict(),
+  z.object({ type: z.literal('console-unsubscribe'), jobId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/) }).strict(),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
@@ -180,6 +184,10 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('hello'), apiVersion: z.number().int(), version: z.string() }),
   z.object({ type: z.literal('status'), status: Status }),
   z.object({ type: z.literal('pong'), id: z.number().int().optional() }),
+  /** A job changed (state, progress). */
+  z.object({ type: z.literal('job'), job: JobSummary }),
+  /** Console output of a job this client subscribed to: the ring buffer first, then live. */
+  z.object({ type: z.literal('console'), jobId: z.string(), data: z.string(), replay: z.boolean().optional() }),
   z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
 ]);
 export type ServerMessage = z.infer<typeof ServerMessage>;

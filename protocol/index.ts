@@ -7,3 +7,4 @@ export * from './policy.js';
 export * from './worker-channel.js';
 export * from './csp.js';
 export * from './render.js';
+export * from './jobs.js';

@@ -1,0 +1,98 @@
+// Jobs: the agent's queue and its workers. The Jobs API (UI <-> agent) and the worker messages
+// (agent <-> worker process) share these shapes. Pure: no I/O, no Node built-ins.
+import { z } from 'zod';
+import { isoDateTime, Reason } from './common.js';
+import { RenderFailure, RenderJobId, RenderJobSpec, RenderProgress, RenderResult } from './render.js';
+
+export const JobState = z.enum(['queued', 'starting', 'running', 'paused', 'succeeded', 'failed', 'canceled']);
+export type JobState = z.infer<typeof JobState>;
+export const FINAL_JOB_STATES: ReadonlySet<JobState> = new Set(['succeeded', 'failed', 'canceled']);
+
+/** Where a job came from: the user's own machine (a local render), or a hub (later). */
+export const JobSource = z.discriminatedUnion('kind', [z.object({ kind: z.literal('local') }).strict()]);
+
+/** `POST /api/v1/jobs`: render your own .blend on your own machine, under your rules. The file is
+ * copied into the job's own directory first; the path is only read, never written. */
+export const QueueRenderJob = z
+  .object({
+    kind: z.literal('render'),
+    /** An absolute path to a .blend file on this machine. */
+    blendFile: z.string().min(1).max(4096).regex(/\.blend$/i, 'a .blend file'),
+    frames: RenderJobSpec.shape.frames,
+    device: RenderJobSpec.shape.device,
+    samples: RenderJobSpec.shape.samples,
+    resolution: RenderJobSpec.shape.resolution,
+  })
+  .strict();
+export type QueueRenderJob = z.infer<typeof QueueRenderJob>;
+
+export const JobSummary = z.object({
+  id: RenderJobId,
+  kind: z.literal('render'),
+  source: JobSource,
+  /** What the user calls it: the scene file's name. */
+  title: z.string(),
+  state: JobState,
+  /** Why it is paused, queued or failed, in words. */
+  reason: Reason.nullable(),
+  progress: RenderProgress.nullable(),
+  device: z.string().nullable(),
+  attempts: z.number().int().nonnegative(),
+  createdAt: isoDateTime,
+  startedAt: isoDateTime.nullable(),
+  finishedAt: isoDateTime.nullable(),
+  failure: RenderFailure.nullable(),
+  result: RenderResult.nullable(),
+});
+export type JobSummary = z.infer<typeof JobSummary>;
+
+export const JobDetail = JobSummary.extend({
+  spec: RenderJobSpec,
+  /** The last lines of the engine's console, escapes stripped. */
+  consoleTail: z.array(z.string()),
+});
+export type JobDetail = z.infer<typeof JobDetail>;
+
+export const JobList = z.object({ jobs: z.array(JobSummary) });
+export type JobList = z.infer<typeof JobList>;
+
+// ---- agent <-> worker --------------------------------------------------------------------------
+
+/** Agent -> worker, on the worker's channel (MessagePort in the app, IPC under the headless agent). */
+export const AgentToWorker = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('start'),
+      spec: RenderJobSpec,
+      /** The job's own directory, made by the agent inside its data directory. */
+      jobDir: z.string().min(1),
+      /** The scene inside jobDir. */
+      scene: z.string().min(1),
+      blender: z.string().min(1).nullable(),
+      /** Frames already finished by an earlier run (a release): render only the rest. */
+      framesDone: z.array(z.number().int()).default([]),
+    })
+    .strict(),
+  /** Stop at once, freeing memory; the job resumes later from its last finished frame. */
+  z.object({ type: z.literal('release') }).strict(),
+  z.object({ type: z.literal('cancel') }).strict(),
+  z.object({ type: z.literal('ping'), seq: z.number().int() }).strict(),
+]);
+export type AgentToWorker = z.infer<typeof AgentToWorker>;
+
+/** Worker -> agent. */
+export const WorkerToAgent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hello'), pid: z.number().int().positive(), kind: z.literal('render') }).strict(),
+  z.object({ type: z.literal('pong'), seq: z.number().int() }).strict(),
+  /** The engine's process group, so the agent can pause it (SIGSTOP) and reap it after a crash. */
+  z.object({ type: z.literal('engine'), pid: z.number().int().positive(), sandbox: z.string(), device: z.string() }).strict(),
+  z.object({ type: z.literal('progress'), progress: RenderProgress }).strict(),
+  /** Raw console output (a terminal's bytes as text), batched by the worker. */
+  z.object({ type: z.literal('console'), data: z.string().max(1_048_576) }).strict(),
+  z.object({ type: z.literal('frame-done'), frame: z.number().int() }).strict(),
+  z.object({ type: z.literal('finished'), result: RenderResult, released: z.boolean() }).strict(),
+  z.object({ type: z.literal('failed-to-start'), failure: RenderFailure }).strict(),
+]);
+export type WorkerToAgent = z.infer<typeof WorkerToAgent>;
+
+
