@@ -34,6 +34,8 @@ import { staticFiles } from './api/static-files.js';
 import { writeFileAtomic } from './fs-util.js';
 import { UserFacingError } from './errors.js';
 import { defaultRendererDir } from './renderer-dir.js';
+import { JobSupervisor, type SupervisorOptions } from './jobs/supervisor.js';
+import { forkStarter, type WorkerStarter } from './jobs/worker-starter.js';
 
 export const AGENT_VERSION: string = __OFFHOURS_VERSION__;
 
@@ -49,8 +51,12 @@ export interface AgentOptions {
   now?: () => Date;
   /** Signal sources to run (sensors, process list, D-Bus idle); default: this platform's. */
   sources?: SignalSource[];
-  /** Carries out decisions; default: none (no work runs yet). */
+  /** Carries out decisions; default: the job supervisor. */
   executor?: WorkExecutor;
+  /** How the supervisor gets worker processes; default: fork the built worker bundle. */
+  workerStarter?: WorkerStarter;
+  /** The supervisor's timings and limits (tests shorten them). */
+  jobs?: Partial<Omit<SupervisorOptions, 'dataDir' | 'starter' | 'log' | 'now'>>;
   /** How often the policy re-evaluates without a signal change. */
   tickMs?: number;
   /** When the port is taken, take any free one instead of failing (inside the app, whose window
@@ -75,6 +81,8 @@ export interface RunningAgent {
   status(): Status;
   engine: PolicyEngine;
   signals: SignalStore;
+  /** The job supervisor, unless opts.executor replaced it. */
+  jobs: JobSupervisor | null;
   stop(): Promise<void>;
 }
 
@@ -102,6 +110,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
   let api: ApiServer | undefined;
   let stopSources: (() => Promise<unknown>) | undefined;
   let stopPolicy: (() => void) | undefined;
+  let supervisor: JobSupervisor | null = null;
   try {
     log = createFileLogger({ dir: join(dataDir, DATA_FILES.logsDir), echo: opts.echoLogs ?? false, level: opts.logLevel ?? 'info', now });
     const problems: Problem[] = [];
@@ -131,7 +140,10 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     const startedAt = now().toISOString();
     const listeners = new Set<(s: Status) => void>();
     let port = 0;
-    const executor = opts.executor ?? noWorkExecutor;
+    supervisor = opts.executor
+      ? null
+      : new JobSupervisor({ dataDir, starter: opts.workerStarter ?? forkStarter(), log: log.child({ part: 'jobs' }), now, ...opts.jobs });
+    const executor: WorkExecutor = opts.executor ?? supervisor ?? noWorkExecutor;
     const headless = opts.headless ?? true;
 
     // Signals and the policy engine.
@@ -275,6 +287,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
         listeners.add(l);
         return () => listeners.delete(l);
       },
+      ...(supervisor ? { jobs: supervisor } : {}),
     };
 
     const gamesConfig = () => store.get().policy.games;
@@ -314,6 +327,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     const server = api;
     const jr = journal;
     const lg = log;
+    const sup = supervisor;
     return {
       url,
       port,
@@ -323,11 +337,13 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       status: core.status,
       engine,
       signals: signalStore,
+      jobs: sup,
       stop() {
         stopping ??= (async () => {
           clearTimeout(snoozeTimer);
           engine.stop();
           keepAwake.stop();
+          await sup?.close();
           await stopSources?.();
           await server.close();
           jr.append({ type: 'agent-stopped', pid: process.pid });
@@ -342,6 +358,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     };
   } catch (err) {
     stopPolicy?.();
+    await supervisor?.close().catch(() => undefined);
     await stopSources?.().catch(() => undefined);
     await api?.close().catch(() => undefined);
     journal?.close();

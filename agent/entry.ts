@@ -5,16 +5,21 @@ import { parseAgentArgs } from './args.js';
 import { runAgentProcess } from './process.js';
 import { createParentChannel, type ParentPortLike } from './parent-channel.js';
 import { UserFacingError } from './errors.js';
+import { deferredParentChannelStarter } from './jobs/worker-starter.js';
 
 const parentPort = (process as unknown as { parentPort?: ParentPortLike }).parentPort;
 
 try {
   const args = parseAgentArgs(process.argv.slice(2));
+  // Inside the app only main can start worker processes.
+  const appStarter = parentPort ? deferredParentChannelStarter() : undefined;
   await runAgentProcess(args, {
     headless: parentPort === undefined,
+    ...(appStarter ? { workerStarter: appStarter } : {}),
     attach: parentPort
       ? (agent, stop) => {
           const channel = createParentChannel(parentPort, agent.log);
+          appStarter?.attach(channel);
           channel.onShutdown(() => void stop(AGENT_EXIT.ok));
           channel.ready(agent.url, agent.port);
         }

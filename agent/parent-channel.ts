@@ -19,6 +19,8 @@ export interface ParentChannel {
   ready(url: string, port: number): void;
   /** Asks main to start a worker process (only main can create utility processes). */
   startWorker(kind: WorkerKind, jobId: string, timeoutMs?: number): Promise<StartedWorker>;
+  /** Asks main to kill a worker it started. */
+  stopWorker(pid: number): void;
   onShutdown(listener: () => void): void;
   onWorkerExit(listener: (pid: number, code: number | null) => void): void;
 }
@@ -72,6 +74,7 @@ export function createParentChannel(port: ParentPortLike, log: Logger): ParentCh
         send({ type: 'start-worker', requestId, kind, jobId });
       });
     },
+    stopWorker: (pid) => send({ type: 'stop-worker', pid }),
     onShutdown: (l) => shutdownListeners.push(l),
     onWorkerExit: (l) => exitListeners.push(l),
   };

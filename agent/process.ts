@@ -3,12 +3,14 @@ import { AGENT_EXIT, TOKEN_FRAGMENT_KEY } from '../protocol/index.js';
 import type { AgentArgs } from './args.js';
 import { runAgent, type RunningAgent } from './agent.js';
 import { LockHeldError } from './data-dir-lock.js';
+import type { WorkerStarter } from './jobs/worker-starter.js';
 
 export interface ProcessHooks {
   headless: boolean;
   /** Called once the API listens; gets a stop function that exits the process. */
   attach?: ((agent: RunningAgent, stop: (code: number) => Promise<void>) => void) | undefined;
   print?: (line: string) => void;
+  workerStarter?: WorkerStarter;
 }
 
 /** The URL that opens the dashboard already signed in. The token rides in the fragment, which
@@ -29,6 +31,7 @@ export async function runAgentProcess(args: AgentArgs, hooks: ProcessHooks): Pro
       logLevel: args.logLevel,
       ...(args.sensors ? {} : { sources: [] }),
       portFallback: args.electron && args.port === undefined,
+      ...(hooks.workerStarter ? { workerStarter: hooks.workerStarter } : {}),
     });
   } catch (err) {
     if (err instanceof LockHeldError) {

@@ -8,6 +8,11 @@ import {
   API_VERSION,
   CONSENT_VERSION,
   Decision,
+  FINAL_JOB_STATES,
+  JobDetail,
+  JobList,
+  JobSummary,
+  QueueRenderJob,
   type Policy,
   ServerMessage,
   Settings,
@@ -19,6 +24,7 @@ import {
   WS_PROTOCOL,
   type FieldError,
 } from '../protocol/index.js';
+
 import { createAgentHttp, failureOf, type AgentFailure, type FetchLike } from './agent-http.js';
 import type { TokenSource } from './token-source.js';
 
@@ -45,6 +51,11 @@ export interface ConnectionState {
   readonly decision?: Decision | null;
   /** The signals the agent last reported (loaded on demand by the Schedule page). */
   readonly signals?: SignalsView;
+  /** The agent's jobs, newest first: loaded on connect, then kept current by 'job' pushes.
+   * Undefined until the first list arrived. */
+  readonly jobs?: readonly JobSummary[];
+  /** Why the job list could not be loaded (the rest of the dashboard still works). */
+  readonly jobsError?: string;
   /** Why the connection is not (fully) working, or the last protocol problem seen. */
   readonly lastError?: string;
   /** Only in phase 'unauthorized': whether there was no token at all or the agent refused it. */
@@ -81,6 +92,30 @@ export interface ConnectionDeps {
   warn?: (message: string, detail?: unknown) => void;
 }
 
+/** One piece of a job's console: `replay` is the agent's ring buffer sent on (re)subscribing. */
+export type ConsoleListener = (data: string, info: { replay: boolean }) => void;
+
+interface ConsoleEntry {
+  onData: ConsoleListener;
+  onReset?: (() => void) | undefined;
+}
+
+interface ConsoleFeed {
+  listeners: Set<ConsoleEntry>;
+  /** What arrived since the last replay, for a listener that joins later (bounded). */
+  text: string;
+}
+
+/** The most console text kept per job for late listeners; older text is dropped at a line break. */
+export const CONSOLE_KEEP_CHARS = 256 * 1024;
+
+function keepTail(text: string): string {
+  if (text.length <= CONSOLE_KEEP_CHARS) return text;
+  const cut = text.length - CONSOLE_KEEP_CHARS;
+  const lineStart = text.indexOf('\n', cut);
+  return lineStart >= 0 && lineStart - cut < 4096 ? text.slice(lineStart + 1) : text.slice(cut);
+}
+
 export interface FirstRunChoice {
   startAtLogin: boolean;
   startSharing: boolean;
@@ -102,6 +137,22 @@ export interface AgentConnection {
   previewDecision(policy: Policy): Promise<QueryResult<Decision>>;
   /** Loads the agent's signals (readings, processes seen, detectors) into the state. */
   loadSignals(): Promise<QueryResult<SignalsView>>;
+  /** Loads the job list again (it is loaded on connect and follows pushes by itself). */
+  loadJobs(): Promise<QueryResult<readonly JobSummary[]>>;
+  /** One job with its spec and the last console lines; its summary also refreshes the list. */
+  loadJob(id: string): Promise<QueryResult<JobDetail>>;
+  /** Queues a render of a .blend on this machine. Field errors (checked here, then by the agent,
+   * e.g. a file that does not exist) come back for the form, not as the global alert. */
+  queueRender(body: QueueRenderJob): Promise<QueryResult<JobSummary>>;
+  cancelJob(id: string): Promise<ActionResult>;
+  /**
+   * Receives one job's console: the agent's ring buffer first (replay), then live output. The
+   * subscription survives reconnects: it is sent again on every new socket, and `onReset` is
+   * called when the new replay arrives so the caller can clear what it showed (the replay repeats
+   * it). A second listener to the same job starts with what the first has received. Returns the
+   * unsubscribe function.
+   */
+  subscribeConsole(jobId: string, onData: ConsoleListener, onReset?: () => void): () => void;
   /** Consent (and start-at-login) in one PATCH, then optionally turns sharing on. */
   completeFirstRun(choice: FirstRunChoice): Promise<ActionResult>;
   /** Uses a token the user pasted, and connects again with it. Returns false if it cannot be a token. */
@@ -150,6 +201,13 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
   // Each load gets a number; answers to an older load (overtaken by retry()) are dropped.
   let loadGeneration = 0;
   let disposed = false;
+  // Whether the current socket has been accepted (its 'hello' arrived): only then does it take
+  // console subscriptions.
+  let socketReady = false;
+  const consoles = new Map<string, ConsoleFeed>();
+  /** Per job, subscribes sent on this socket whose replay has not arrived yet. Kept past an
+   * unsubscribe: a replay still on its way must not be taken for the next subscribe's. */
+  const replaysDue = new Map<string, number>();
 
   function set(patch: Partial<ConnectionState>): void {
     state = { ...state, ...patch };
@@ -180,6 +238,7 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
 
   function closeSocket(): void {
     const ws = socket;
+    socketReady = false;
     socket = null; // before close(), so its close event is recognised as ours and ignored
     if (ws) {
       try {
@@ -206,6 +265,8 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
       settings: undefined,
       decision: undefined,
       signals: undefined,
+      jobs: undefined,
+      jobsError: undefined,
       pending: null,
       actionError: undefined,
       lastError: auth === 'missing' ? 'No access token.' : 'The agent did not accept the access token.',
@@ -255,6 +316,17 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
         }
         // Authenticated: the link works, so the next drop starts its backoff from the beginning.
         attempt = 0;
+        socketReady = true;
+        // Console subscriptions live on the socket: a new socket needs them again.
+        replaysDue.clear();
+        for (const jobId of consoles.keys()) sendConsoleSubscribe(jobId);
+        return;
+      case 'job':
+        pushedDuringLoad?.add(message.job.id);
+        applyJobs([message.job]);
+        return;
+      case 'console':
+        receiveConsole(message.jobId, message.data, message.replay === true);
         return;
       case 'status':
         applyStatus(message.status);
@@ -289,6 +361,7 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
     ws.onclose = (event) => {
       if (socket !== ws) return;
       socket = null;
+      socketReady = false;
       if (event.code === WS_CLOSE.unauthorized) {
         becomeUnauthorized('rejected');
         return;
@@ -332,6 +405,7 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
         set({ status, settings, decision: status.decision });
       }
       openEvents(tok);
+      void refreshJobs(tok, stillCurrent);
     } catch (error) {
       if (!stillCurrent()) return;
       const failure = failureOf(error);
@@ -346,6 +420,99 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
       }
       set({ phase: 'error', lastError: failure.message });
     }
+  }
+
+  /** Pushes, list loads and action answers can cross on the wire. A job summary has no revision,
+   * so the newer one is told by what only moves forward: a final state stays final, a retry
+   * (attempts) is newer, and within one state and attempt the progress does not go back. On a tie
+   * the incoming one wins (it left the agent later, or is as new). */
+  function isOlder(incoming: JobSummary, current: JobSummary): boolean {
+    if (incoming.attempts !== current.attempts) return incoming.attempts < current.attempts;
+    const finalNow = FINAL_JOB_STATES.has(current.state);
+    if (finalNow !== FINAL_JOB_STATES.has(incoming.state)) return finalNow;
+    if (incoming.state === current.state && incoming.progress && current.progress) {
+      return incoming.progress.fraction < current.progress.fraction || incoming.progress.elapsedS < current.progress.elapsedS;
+    }
+    return false;
+  }
+
+  function sortJobs(jobs: JobSummary[]): JobSummary[] {
+    return jobs.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1));
+  }
+
+  /** Merges summaries into the list; `replace` (a full list load) also drops jobs the agent no
+   * longer has, except those a push added after the load was sent. */
+  function applyJobs(incoming: readonly JobSummary[], replace?: { keep: ReadonlySet<string> }): void {
+    const byId = new Map<string, JobSummary>();
+    for (const job of state.jobs ?? []) {
+      if (!replace || replace.keep.has(job.id)) byId.set(job.id, job);
+    }
+    for (const job of incoming) {
+      const current = byId.get(job.id) ?? state.jobs?.find((j) => j.id === job.id);
+      byId.set(job.id, current && isOlder(job, current) ? current : job);
+    }
+    set({ jobs: sortJobs([...byId.values()]), jobsError: undefined });
+  }
+
+  /** Ids of jobs pushed while a list load was in flight: the load's answer must not drop them. */
+  let pushedDuringLoad: Set<string> | null = null;
+
+  async function refreshJobs(tok: string, stillCurrent: () => boolean = () => !disposed): Promise<QueryResult<readonly JobSummary[]>> {
+    const seen = new Set<string>();
+    pushedDuringLoad = seen;
+    try {
+      const list = await http.request(tok, 'GET', '/jobs', JobList);
+      if (!stillCurrent() || token !== tok) return { ok: true, value: list.jobs };
+      applyJobs(list.jobs, { keep: seen });
+      return { ok: true, value: state.jobs ?? [] };
+    } catch (error) {
+      const failure = failureOf(error);
+      if (stillCurrent() && token === tok) {
+        if (failure.kind === 'unauthorized') becomeUnauthorized('rejected');
+        else set({ jobsError: `Could not load the jobs: ${failure.message}` });
+      }
+      return { ok: false, error: actionErrorOf(failure) };
+    } finally {
+      if (pushedDuringLoad === seen) pushedDuringLoad = null;
+    }
+  }
+
+  function sendConsole(type: 'console-subscribe' | 'console-unsubscribe', jobId: string): void {
+    if (!socket || !socketReady) return;
+    try {
+      socket.send(JSON.stringify({ type, jobId }));
+    } catch {
+      // The socket is going away; its close event reconnects and subscribes again.
+    }
+  }
+
+  function sendConsoleSubscribe(jobId: string): void {
+    const feed = consoles.get(jobId);
+    if (!feed || !socket || !socketReady) return;
+    // The agent answers every subscribe with its ring buffer (unless it is empty), then live output.
+    replaysDue.set(jobId, (replaysDue.get(jobId) ?? 0) + 1);
+    sendConsole('console-subscribe', jobId);
+  }
+
+  /**
+   * A replay that answers a subscribe starts the console over: the listeners clear their screens
+   * and the kept text is replaced. Counting the subscribes sent keeps a quick subscribe,
+   * unsubscribe, subscribe (switching jobs back and forth, React's development double effects)
+   * from showing the log twice. Live output means every replay due has come (or there was none).
+   */
+  function receiveConsole(jobId: string, data: string, replay: boolean): void {
+    const due = replaysDue.get(jobId) ?? 0;
+    const startsOver = replay && due > 0;
+    if (startsOver) replaysDue.set(jobId, due - 1);
+    else if (!replay) replaysDue.delete(jobId);
+    const feed = consoles.get(jobId);
+    if (!feed) return;
+    if (startsOver) {
+      feed.text = '';
+      for (const l of [...feed.listeners]) l.onReset?.();
+    }
+    feed.text = keepTail(feed.text + data);
+    for (const l of [...feed.listeners]) l.onData(data, { replay });
   }
 
   async function refreshStatus(tok: string): Promise<void> {
@@ -469,6 +636,66 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
       if (result.ok && !disposed) set({ signals: result.value });
       return result;
     },
+    loadJobs() {
+      const tok = token;
+      if (!tok || state.phase === 'unauthorized') return Promise.resolve({ ok: false, error: { code: 'unauthorized', message: 'Not connected to the agent.' } });
+      return refreshJobs(tok);
+    },
+    async loadJob(id) {
+      const result = await query((tok) => http.request(tok, 'GET', `/jobs/${encodeURIComponent(id)}`, JobDetail));
+      if (result.ok && !disposed) {
+        const { spec: _spec, consoleTail: _tail, ...summary } = result.value;
+        applyJobs([summary]);
+      }
+      return result;
+    },
+    async queueRender(body) {
+      const parsed = QueueRenderJob.safeParse(body);
+      if (!parsed.success) {
+        return { ok: false, error: { code: 'invalid_request', message: 'The render job has mistakes.', fields: fieldsOf(parsed.error.issues) } };
+      }
+      let queued: JobSummary | undefined;
+      const result = await act(
+        'queue-render',
+        async (tok) => {
+          queued = await http.request(tok, 'POST', '/jobs', JobSummary, parsed.data);
+          applyJobs([queued]);
+        },
+        { alertFieldErrors: false },
+      );
+      if (!result.ok) return result;
+      return queued ? { ok: true, value: queued } : { ok: false, error: { code: 'invalid-response', message: 'The agent did not say which job it queued.' } };
+    },
+    cancelJob(id) {
+      return act(`cancel:${id}`, async (tok) => {
+        applyJobs([await http.request(tok, 'POST', `/jobs/${encodeURIComponent(id)}/cancel`, JobSummary)]);
+      });
+    },
+    subscribeConsole(jobId, onData, onReset) {
+      const entry: ConsoleEntry = { onData, onReset };
+      let feed = consoles.get(jobId);
+      if (feed) {
+        // Another viewer of the same job: it starts with what has arrived so far.
+        if (feed.text !== '') onData(feed.text, { replay: true });
+        feed.listeners.add(entry);
+      } else {
+        feed = { listeners: new Set([entry]), text: '' };
+        consoles.set(jobId, feed);
+        sendConsoleSubscribe(jobId);
+      }
+      let active = true;
+      return () => {
+        if (!active) return;
+        active = false;
+        const current = consoles.get(jobId);
+        if (!current) return;
+        current.listeners.delete(entry);
+        if (current.listeners.size === 0) {
+          consoles.delete(jobId);
+          sendConsole('console-unsubscribe', jobId);
+        }
+      };
+    },
     completeFirstRun({ startAtLogin, startSharing }) {
       return act('first-run', async (tok) => {
         const patch: SettingsPatch = { consent: { accepted: true, version: CONSENT_VERSION }, startAtLogin };
@@ -489,7 +716,17 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
     setToken(raw) {
       if (!deps.tokens.save(raw)) return false;
       attempt = 0;
-      set({ phase: 'loading', auth: undefined, lastError: undefined, status: undefined, settings: undefined, decision: undefined, signals: undefined });
+      set({
+        phase: 'loading',
+        auth: undefined,
+        lastError: undefined,
+        status: undefined,
+        settings: undefined,
+        decision: undefined,
+        signals: undefined,
+        jobs: undefined,
+        jobsError: undefined,
+      });
       void load('initial');
       return true;
     },
@@ -502,6 +739,7 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
       closeSocket();
       stopReconnecting();
       listeners.clear();
+      consoles.clear();
     },
   };
 }

@@ -5,6 +5,7 @@ import type { AgentConnection } from './agent-connection.js';
 import { ActionErrorAlert, ConnectionBanner } from './components/feedback.js';
 import { Sidebar } from './components/sidebar.js';
 import { EmptyPage } from './pages/empty-pages.js';
+import { JobsPage } from './pages/jobs-page.js';
 import { OverviewPage } from './pages/overview-page.js';
 import { SchedulePage } from './pages/schedule-page.js';
 import { SettingsPage } from './pages/settings-page.js';
@@ -34,6 +35,8 @@ function Page({ route, status, settings }: { route: RouteId; status: Status; set
   switch (route) {
     case 'overview':
       return <OverviewPage status={status} />;
+    case 'jobs':
+      return <JobsPage />;
     case 'schedule':
       return <SchedulePage status={status} settings={settings} />;
     case 'settings':

@@ -1,9 +1,10 @@
-// Entry of the worker bundle (dist/workers/worker.js), started by Electron main as a utility
-// process (`--kind render|infer|seal`), one per job. The kinds themselves arrive with the jobs and
-// storage issues; until then this entry checks its arguments and says plainly that the kind is not
-// part of this build, rather than pretending to run anything.
+// Entry of the worker bundle (dist/workers/worker.js), one process per job: forked by the headless
+// agent, or a utility process started by Electron main. Only the render kind exists so far; the
+// others say plainly that they are not part of this build rather than pretending to run anything.
 import { parseArgs } from 'node:util';
 import { WorkerKind } from '../protocol/index.js';
+import { connectToAgent } from './runtime/channel.js';
+import { runRenderWorker } from './runtime/render-worker.js';
 
 const { values } = parseArgs({ args: process.argv.slice(2), options: { kind: { type: 'string' } }, strict: true });
 const kind = WorkerKind.safeParse(values.kind);
@@ -11,5 +12,15 @@ if (!kind.success) {
   process.stderr.write(`offhours worker: --kind must be one of ${WorkerKind.options.join(', ')}\n`);
   process.exit(2);
 }
-process.stderr.write(`offhours worker: the ${kind.data} worker is not part of this build yet\n`);
-process.exit(3);
+if (kind.data !== 'render') {
+  process.stderr.write(`offhours worker: the ${kind.data} worker is not part of this build yet\n`);
+  process.exit(3);
+}
+try {
+  const channel = await connectToAgent();
+  runRenderWorker(channel, (code) => process.exit(code));
+  channel.send({ type: 'hello', pid: process.pid, kind: 'render' });
+} catch (err) {
+  process.stderr.write(`offhours worker: ${String(err)}\n`);
+  process.exit(1);
+}

@@ -9,6 +9,7 @@ import {
   WS_CLOSE,
   WS_PROTOCOL,
   WS_TOKEN_PROTOCOL_PREFIX,
+  type JobSummary,
   type ServerMessage,
   type Status,
 } from '../../protocol/index.js';
@@ -18,10 +19,17 @@ import type { Logger } from '../logger.js';
 const AUTH_TIMEOUT_MS = 5_000;
 /** A client that stops reading is dropped rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/** Console output is skipped (not queued) for a client with this much unsent: it catches up from
+ * the ring buffer when it subscribes again, and one slow client never grows the agent's memory. */
+const CONSOLE_SKIP_BYTES = 256 * 1024;
+const CONSOLE_BATCH_MS = 16;
 
 export interface EventsHub {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, origins: Set<string>): void;
   broadcastStatus(status: Status): void;
+  broadcastJob(job: JobSummary): void;
+  /** Live console output of a job, batched (~16 ms) to the clients that subscribed to it. */
+  pushConsole(jobId: string, data: string): void;
   clientCount(): number;
   close(): void;
 }
@@ -38,7 +46,17 @@ function offeredProtocols(req: IncomingMessage): string[] {
     .filter((p) => p !== '');
 }
 
-export function createEventsHub(opts: { token: string; version: string; apiVersion: number; currentStatus: () => Status; log: Logger }): EventsHub {
+export interface EventsHubOptions {
+  token: string;
+  version: string;
+  apiVersion: number;
+  currentStatus: () => Status;
+  /** The job's console ring buffer, replayed to a new subscriber; null for an unknown job. */
+  consoleReplay?: (jobId: string) => string | null;
+  log: Logger;
+}
+
+export function createEventsHub(opts: EventsHubOptions): EventsHub {
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: 16 * 1024,
@@ -46,6 +64,36 @@ export function createEventsHub(opts: { token: string; version: string; apiVersi
     handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
   });
   const authed = new Set<WebSocket>();
+  const subscriptions = new Map<WebSocket, Set<string>>();
+  const pendingConsole = new Map<string, string>();
+  let consoleTimer: NodeJS.Timeout | undefined;
+
+  const flushConsole = () => {
+    clearTimeout(consoleTimer);
+    consoleTimer = undefined;
+    for (const [jobId, data] of pendingConsole) {
+      for (const [ws, jobs] of subscriptions) {
+        if (!jobs.has(jobId) || ws.bufferedAmount > CONSOLE_SKIP_BYTES) continue;
+        send(ws, { type: 'console', jobId, data });
+      }
+    }
+    pendingConsole.clear();
+  };
+
+  const subscribe = (ws: WebSocket, jobId: string) => {
+    const replay = opts.consoleReplay?.(jobId) ?? null;
+    if (replay === null) {
+      send(ws, { type: 'error', code: 'not_found', message: `no such job: ${jobId}` });
+      return;
+    }
+    // Live output still waiting in the batch is in the ring already: send it before subscribing
+    // so the client neither misses nor repeats it.
+    flushConsole();
+    let jobs = subscriptions.get(ws);
+    if (!jobs) subscriptions.set(ws, (jobs = new Set()));
+    jobs.add(jobId);
+    if (replay !== '') send(ws, { type: 'console', jobId, data: replay, replay: true });
+  };
 
   const send = (ws: WebSocket, msg: ServerMessage) => {
     if (ws.readyState !== ws.OPEN) return;
@@ -80,7 +128,10 @@ export function createEventsHub(opts: { token: string; version: string; apiVersi
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
         ws.on('error', (err) => opts.log.debug('events socket error', { err }));
-        ws.on('close', () => authed.delete(ws));
+        ws.on('close', () => {
+          authed.delete(ws);
+          subscriptions.delete(ws);
+        });
         if (tokenProto !== undefined) {
           admit(ws);
         } else {
@@ -119,14 +170,28 @@ export function createEventsHub(opts: { token: string; version: string; apiVersi
           }
           if (!msg.success) send(ws, { type: 'error', code: 'bad_message', message: msg.error.issues[0]?.message ?? 'invalid message' });
           else if (msg.data.type === 'ping') send(ws, { type: 'pong', ...(msg.data.id !== undefined ? { id: msg.data.id } : {}) });
+          else if (msg.data.type === 'console-subscribe') subscribe(ws, msg.data.jobId);
+          else if (msg.data.type === 'console-unsubscribe') subscriptions.get(ws)?.delete(msg.data.jobId);
         });
       });
     },
     broadcastStatus(status) {
       for (const ws of authed) send(ws, { type: 'status', status });
     },
+    broadcastJob(job) {
+      // Console output batched before this change is sent first, so a client sees a job's last
+      // lines before it sees the job finish.
+      if (pendingConsole.size > 0) flushConsole();
+      for (const ws of authed) send(ws, { type: 'job', job });
+    },
+    pushConsole(jobId, data) {
+      if (subscriptions.size === 0) return;
+      pendingConsole.set(jobId, (pendingConsole.get(jobId) ?? '') + data);
+      consoleTimer ??= setTimeout(flushConsole, CONSOLE_BATCH_MS);
+    },
     clientCount: () => authed.size,
     close() {
+      clearTimeout(consoleTimer);
       for (const ws of wss.clients) ws.close(WS_CLOSE.shuttingDown, 'agent stopping');
       wss.close();
     },

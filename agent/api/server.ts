@@ -7,6 +7,8 @@ import {
   API_PREFIX,
   API_VERSION,
   DecisionPreviewRequest,
+  QueueRenderJob,
+  RenderJobId,
   SettingsPatch,
   SharingRequest,
   SignalUpdate,
@@ -14,6 +16,9 @@ import {
   fieldErrors,
   type Decision,
   type Health,
+  type JobDetail,
+  type JobList,
+  type JobSummary,
   type Policy,
   type Settings,
   type SignalsView,
@@ -37,6 +42,18 @@ export interface ApiCore {
   signals(): SignalsView;
   acceptSignals(update: SignalUpdate): number;
   onStatus(listener: (status: Status) => void): () => void;
+  /** The job queue; absent where the agent runs no jobs (tests of other parts). */
+  jobs?: JobsApi;
+}
+
+export interface JobsApi {
+  list(): JobList;
+  get(id: string): JobDetail | null;
+  queue(req: QueueRenderJob): Promise<JobSummary>;
+  cancel(id: string): JobSummary | null;
+  consoleReplay(id: string): string | null;
+  onJob(listener: (job: JobSummary) => void): () => void;
+  onConsole(listener: (jobId: string, data: string) => void): () => void;
 }
 
 export interface ApiServerOptions {
@@ -59,8 +76,29 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | vo
 export function createApiServer(opts: ApiServerOptions): ApiServer {
   const { core, log } = opts;
   let port = 0;
-  const events = createEventsHub({ token: opts.token, version: opts.version, apiVersion: API_VERSION, currentStatus: () => core.status(), log });
-  const unsubscribe = core.onStatus((s) => events.broadcastStatus(s));
+  const events = createEventsHub({
+    token: opts.token,
+    version: opts.version,
+    apiVersion: API_VERSION,
+    currentStatus: () => core.status(),
+    consoleReplay: (id) => core.jobs?.consoleReplay(id) ?? null,
+    log,
+  });
+  const unsubscribers = [
+    core.onStatus((s) => events.broadcastStatus(s)),
+    core.jobs?.onJob((j) => events.broadcastJob(j)),
+    core.jobs?.onConsole((id, data) => events.pushConsole(id, data)),
+  ];
+  const jobs = (): JobsApi => {
+    if (!core.jobs) throw new HttpError(404, 'not_found', 'this agent runs no jobs');
+    return core.jobs;
+  };
+  const jobId = (raw: string): string => {
+    const parsed = RenderJobId.safeParse(decodeURIComponent(raw));
+    if (!parsed.success) throw new HttpError(400, 'invalid_request', 'not a job id');
+    return parsed.data;
+  };
+  const unknownJob = (id: string) => new HttpError(404, 'not_found', `no such job: ${id}`);
 
   const validate = <T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: import('zod').ZodError } }, body: unknown): T => {
     const parsed = schema.safeParse(body);
@@ -94,6 +132,34 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       GET: (_req, res) => sendJson(res, 200, core.signals()),
       POST: async (req, res) => sendJson(res, 200, { accepted: core.acceptSignals(validate(SignalUpdate, await readJsonBody(req))) }),
     },
+    [`${API_PREFIX}/jobs`]: {
+      GET: (_req, res) => sendJson(res, 200, jobs().list()),
+      POST: async (req, res) => sendJson(res, 201, await jobs().queue(validate(QueueRenderJob, await readJsonBody(req)))),
+    },
+  };
+
+  /** Routes with a job id in the path: /jobs/:id and /jobs/:id/cancel. */
+  const jobRoute = (pathname: string): Partial<Record<string, Handler>> | undefined => {
+    const m = new RegExp(`^${API_PREFIX}/jobs/([^/]+)(/cancel)?$`).exec(pathname);
+    if (!m) return undefined;
+    if (m[2]) {
+      return {
+        POST: (_req, res) => {
+          const id = jobId(m[1]!);
+          const job = jobs().cancel(id);
+          if (!job) throw unknownJob(id);
+          sendJson(res, 200, job);
+        },
+      };
+    }
+    return {
+      GET: (_req, res) => {
+        const id = jobId(m[1]!);
+        const job = jobs().get(id);
+        if (!job) throw unknownJob(id);
+        sendJson(res, 200, job);
+      },
+    };
   };
 
   const securityHeaders = () => ({
@@ -115,7 +181,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         res.setHeader('www-authenticate', 'Bearer realm="offhours"');
         throw new HttpError(401, 'unauthorized', 'a valid API token is required (Authorization: Bearer <token>)');
       }
-      const route = routes[url.pathname];
+      const route = routes[url.pathname] ?? jobRoute(url.pathname);
       if (!route) throw new HttpError(404, 'not_found', `no such endpoint: ${url.pathname}`);
       const handler = route[req.method ?? 'GET'];
       if (!handler) {
@@ -182,7 +248,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       });
     },
     close() {
-      unsubscribe();
+      for (const u of unsubscribers) u?.();
       events.close();
       return new Promise((resolve) => {
         server.close(() => resolve());

@@ -12,13 +12,6 @@ export interface EmptyPageText {
 }
 
 export const EMPTY_PAGES = {
-  jobs: {
-    title: 'Jobs',
-    subtitle: 'The work Offhours runs on this machine.',
-    empty: 'No jobs yet. Offhours has not run any work on this machine.',
-    later:
-      'Each render or AI job will be listed here with its network, how long it ran and what it earned, with a live view of the engine’s console while it runs. Running jobs is not built yet.',
-  },
   earnings: {
     title: 'Earnings',
     subtitle: 'What sharing earned, what the electricity cost, and the net.',

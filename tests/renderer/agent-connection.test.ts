@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { CONSENT_VERSION, WS_CLOSE, WS_PROTOCOL } from '../../protocol/index.js';
 import { eventsUrl, reconnectDelay, RECONNECT_MAX_MS } from '../../renderer/agent-connection.js';
-import { BASE_URL, createHarness, FakeAgent, json, makeDecision, makeStatus, TOKEN } from './fake-agent.js';
+import { BASE_URL, createHarness, FakeAgent, json, makeDecision, makeJob, makeProgress, makeStatus, TOKEN } from './fake-agent.js';
 
 async function connected(h: ReturnType<typeof createHarness>) {
   h.connection.start();
@@ -16,7 +16,9 @@ describe('agent connection: loading', () => {
     const state = h.connection.getSnapshot();
     expect(state.status).toEqual(h.agent.status);
     expect(state.settings).toEqual(h.agent.settings);
-    expect(h.agent.requests.map((r) => `${r.method} ${r.path}`).sort()).toEqual(['GET /api/v1/settings', 'GET /api/v1/status']);
+    // The job list follows, on its own: a failure there does not stop the dashboard.
+    await vi.waitFor(() => expect(h.connection.getSnapshot().jobs).toEqual([]));
+    expect(h.agent.requests.map((r) => `${r.method} ${r.path}`).sort()).toEqual(['GET /api/v1/jobs', 'GET /api/v1/settings', 'GET /api/v1/status']);
     expect(h.agent.requests.every((r) => r.authorization === `Bearer ${TOKEN}`)).toBe(true);
     expect(h.agent.requests.every((r) => r.url.startsWith(`${BASE_URL}/api/v1/`))).toBe(true);
 
@@ -378,5 +380,112 @@ describe('agent connection: decisions, signals and the policy', () => {
     h.agent.override = (req) => (req.method === 'PATCH' ? json({ error: { code: 'storage_failed', message: 'could not write settings' } }, 500) : undefined);
     await h.connection.savePolicy(policy);
     expect(h.connection.getSnapshot().actionError?.message).toBe('could not write settings');
+  });
+});
+
+describe('agent connection: jobs', () => {
+  it('keeps the dashboard working when the job list cannot be loaded, and says so', async () => {
+    const h = createHarness();
+    h.agent.override = (req) => (req.path === '/api/v1/jobs' ? json({ error: { code: 'not_found', message: 'GET /jobs' } }, 404) : undefined);
+    await connected(h);
+    await vi.waitFor(() => expect(h.connection.getSnapshot().jobsError).toMatch(/^Could not load the jobs/));
+    expect(h.connection.getSnapshot().phase).toBe('connected');
+    h.agent.override = null;
+    expect((await h.connection.loadJobs()).ok).toBe(true);
+    expect(h.connection.getSnapshot().jobsError).toBeUndefined();
+  });
+
+  it('merges pushes into the list, newest first, and keeps a job pushed while the list was loading', async () => {
+    const h = createHarness();
+    h.agent.jobs = [makeJob({ id: 'old', createdAt: '2025-01-06T08:00:00.000Z' })];
+    const release = h.agent.hold();
+    h.connection.start();
+    await vi.waitFor(() => expect(h.agent.requests.length).toBeGreaterThanOrEqual(2));
+    release();
+    await vi.waitFor(() => expect(h.connection.getSnapshot().phase).toBe('connected'));
+    const hold = h.agent.hold();
+    const loading = h.connection.loadJobs();
+    h.socket().accept(h.agent.status);
+    h.socket().receive({ type: 'job', job: makeJob({ id: 'new', createdAt: '2025-01-06T10:00:00.000Z' }) });
+    hold();
+    await loading;
+    expect(h.connection.getSnapshot().jobs?.map((j) => j.id)).toEqual(['new', 'old']);
+
+    // Final stays final; a stale running push does not bring a job back.
+    h.socket().receive({ type: 'job', job: makeJob({ id: 'old', state: 'succeeded', createdAt: '2025-01-06T08:00:00.000Z' }) });
+    h.socket().receive({ type: 'job', job: makeJob({ id: 'old', state: 'running', createdAt: '2025-01-06T08:00:00.000Z' }) });
+    expect(h.connection.getSnapshot().jobs?.find((j) => j.id === 'old')?.state).toBe('succeeded');
+    // A retry (a higher attempt) is newer even with less progress.
+    h.socket().receive({ type: 'job', job: makeJob({ id: 'new', attempts: 1, progress: makeProgress({ fraction: 0.5, elapsedS: 50 }) }) });
+    h.socket().receive({ type: 'job', job: makeJob({ id: 'new', attempts: 2, progress: makeProgress({ fraction: 0.1, elapsedS: 5 }) }) });
+    expect(h.connection.getSnapshot().jobs?.find((j) => j.id === 'new')?.progress?.fraction).toBe(0.1);
+  });
+
+  it('subscribes to a console only once the socket is accepted, and unsubscribes with the last listener', async () => {
+    const h = createHarness();
+    await connected(h);
+    const a: string[] = [];
+    const b: string[] = [];
+    const offA = h.connection.subscribeConsole('job-1', (d, info) => a.push(`${info.replay ? 'R' : 'L'}:${d}`));
+    const socket = h.socket();
+    expect(socket.sent).toEqual([]);
+    socket.accept(h.agent.status);
+    expect(socket.sent).toEqual([{ type: 'auth', token: TOKEN }, { type: 'console-subscribe', jobId: 'job-1' }]);
+    const offB = h.connection.subscribeConsole('job-1', (d) => b.push(d));
+    expect(socket.sent).toHaveLength(2);
+    socket.receive({ type: 'console', jobId: 'job-1', data: 'one', replay: true });
+    socket.receive({ type: 'console', jobId: 'job-1', data: 'two' });
+    expect(a).toEqual(['R:one', 'L:two']);
+    expect(b).toEqual(['one', 'two']);
+    offA();
+    offA();
+    expect(socket.sent).toHaveLength(2);
+    offB();
+    expect(socket.sent.at(-1)).toEqual({ type: 'console-unsubscribe', jobId: 'job-1' });
+    socket.receive({ type: 'console', jobId: 'job-1', data: 'three' });
+    expect(a).toHaveLength(2);
+  });
+
+  it('shows a log once when a job is subscribed, left and subscribed again before the replays arrive', async () => {
+    const h = createHarness();
+    await connected(h);
+    const socket = h.socket();
+    socket.accept(h.agent.status);
+    const seen: string[] = [];
+    let resets = 0;
+    h.connection.subscribeConsole('job-1', (d) => seen.push(d))();
+    h.connection.subscribeConsole('job-1', (d) => seen.push(d), () => {
+      resets++;
+      seen.length = 0;
+    });
+    expect(socket.sent.slice(1)).toEqual([
+      { type: 'console-subscribe', jobId: 'job-1' },
+      { type: 'console-unsubscribe', jobId: 'job-1' },
+      { type: 'console-subscribe', jobId: 'job-1' },
+    ]);
+    // The agent answers both subscribes with its ring buffer.
+    socket.receive({ type: 'console', jobId: 'job-1', data: 'log\r\n', replay: true });
+    socket.receive({ type: 'console', jobId: 'job-1', data: 'log\r\n', replay: true });
+    socket.receive({ type: 'console', jobId: 'job-1', data: 'live\r\n' });
+    expect(seen.join('')).toBe('log\r\nlive\r\n');
+    expect(resets).toBe(2);
+
+    // A second viewer starts with what has arrived.
+    const late: string[] = [];
+    h.connection.subscribeConsole('job-1', (d, info) => late.push(`${info.replay ? 'R' : 'L'}:${d}`));
+    expect(late).toEqual(['R:log\r\nlive\r\n']);
+  });
+
+  it('loads one job with its console tail and refreshes its row', async () => {
+    const h = createHarness();
+    h.agent.jobs = [makeJob({ id: 'job-1', state: 'queued', progress: null })];
+    h.agent.consoleTail = ['Blender 3.4.1'];
+    await connected(h);
+    await vi.waitFor(() => expect(h.connection.getSnapshot().jobs).toHaveLength(1));
+    h.agent.updateJob('job-1', { state: 'running', progress: makeProgress() });
+    const detail = await h.connection.loadJob('job-1');
+    expect(detail.ok && detail.value.consoleTail).toEqual(['Blender 3.4.1']);
+    expect(h.connection.getSnapshot().jobs?.[0]?.state).toBe('running');
+    expect(await h.connection.loadJob('nope')).toMatchObject({ ok: false, error: { code: 'not_found' } });
   });
 });

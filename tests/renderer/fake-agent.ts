@@ -4,6 +4,10 @@ import { vi } from 'vitest';
 import {
   API_PREFIX,
   DecisionPreviewRequest,
+  QueueRenderJob,
+  type JobDetail,
+  type JobSummary,
+  type RenderProgress,
   defaultSettings,
   fieldErrors,
   SettingsPatch,
@@ -103,6 +107,43 @@ function effective(mode: Status['sharing']['manual']['mode']): Pick<Status['shar
   }
 }
 
+export function makeProgress(overrides: Partial<RenderProgress> = {}): RenderProgress {
+  return {
+    frame: 1,
+    framesDone: 0,
+    framesTotal: 4,
+    sample: 8,
+    samples: 64,
+    tile: null,
+    tiles: null,
+    elapsedS: 3,
+    remainingS: 120,
+    fraction: 0.03,
+    ...overrides,
+  };
+}
+
+/** A job as the agent lists it; running by default. */
+export function makeJob(overrides: Partial<JobSummary> = {}): JobSummary {
+  return {
+    id: 'job-1',
+    kind: 'render',
+    source: { kind: 'local' },
+    title: 'shot.blend',
+    state: 'running',
+    reason: null,
+    progress: makeProgress(),
+    device: 'CPU',
+    attempts: 1,
+    createdAt: new Date(T0).toISOString(),
+    startedAt: new Date(T0 + 1000).toISOString(),
+    finishedAt: null,
+    failure: null,
+    result: null,
+    ...overrides,
+  };
+}
+
 export interface RecordedRequest {
   url: string;
   method: string;
@@ -132,6 +173,13 @@ export class FakeAgent {
   /** What POST /decision/preview answers for a (valid) draft; defaults to the current decision. */
   previewFor: (policy: Policy) => Decision | Response = () =>
     this.status.decision ?? makeDecision([{ resource: 'cpu', state: 'paused', reason: 'Paused: you used the computer 5 seconds ago (waits for 10 minutes idle)' }]);
+  /** The agent's jobs, as GET /jobs lists them (in this order). */
+  jobs: JobSummary[] = [];
+  /** Console lines GET /jobs/:id answers with. */
+  consoleTail: string[] = [];
+  /** .blend paths that "exist" on this machine: POST /jobs refuses others, as the agent does. */
+  files = new Set<string>(['/home/ada/scenes/shot.blend']);
+  private jobSeq = 0;
   /** Signal updates posted to POST /signals. */
   signalUpdates: SignalUpdate[] = [];
   /** When set, every response waits for it: lets a test look at the UI while a request is in flight. */
@@ -205,7 +253,13 @@ export class FakeAgent {
       return json({ error: { code: 'unauthorized', message: 'missing or wrong token' } }, 401);
     }
     const key = `${req.method} ${req.path.slice(API_PREFIX.length)}`;
+    const jobRoute = /^(GET|POST) \/jobs\/([^/]+)(\/cancel)?$/.exec(key);
+    if (jobRoute) return this.jobRoute(jobRoute[1]!, decodeURIComponent(jobRoute[2]!), jobRoute[3] !== undefined);
     switch (key) {
+      case 'GET /jobs':
+        return json({ jobs: this.jobs });
+      case 'POST /jobs':
+        return this.postJob(req.body);
       case 'GET /status':
         return json(this.status);
       case 'GET /settings':
@@ -235,6 +289,53 @@ export class FakeAgent {
       default:
         return json({ error: { code: 'not_found', message: key } }, 404);
     }
+  }
+
+  private jobRoute(method: string, id: string, cancel: boolean): Response {
+    const job = this.jobs.find((j) => j.id === id);
+    if (!job) return json({ error: { code: 'not_found', message: `no job ${id}` } }, 404);
+    if (method === 'GET' && !cancel) {
+      const detail: JobDetail = { ...job, spec: { jobId: job.id, frames: { start: 1, end: 1 }, device: 'auto', output: { format: 'PNG' } }, consoleTail: this.consoleTail };
+      return json(detail);
+    }
+    if (method === 'POST' && cancel) {
+      if (['succeeded', 'failed', 'canceled'].includes(job.state)) return json(job);
+      return json(this.updateJob(id, { state: 'canceled', reason: { code: 'canceled', text: 'You canceled it.' }, finishedAt: this.nextUpdatedAt() }));
+    }
+    return json({ error: { code: 'not_found', message: `${method} ${id}` } }, 404);
+  }
+
+  private postJob(body: unknown): Response {
+    const parsed = QueueRenderJob.safeParse(body);
+    if (!parsed.success) return json({ error: { code: 'invalid_request', message: 'invalid render job', fields: fieldErrors(parsed.error) } }, 400);
+    if (!this.files.has(parsed.data.blendFile)) {
+      return json(
+        { error: { code: 'invalid_request', message: 'The render job cannot be queued.', fields: [{ path: 'blendFile', message: 'There is no such file on this machine.' }] } },
+        400,
+      );
+    }
+    this.jobSeq += 1;
+    const job = makeJob({
+      id: `local-${this.jobSeq}`,
+      title: parsed.data.blendFile.split('/').at(-1)!,
+      state: 'queued',
+      reason: { code: 'waiting', text: 'Waiting: your rules do not allow work right now.' },
+      progress: null,
+      device: null,
+      createdAt: this.nextUpdatedAt(),
+      startedAt: null,
+    });
+    this.jobs = [job, ...this.jobs];
+    return json(job);
+  }
+
+  /** Changes a job as the agent would, and returns it (push it with the socket to tell the page). */
+  updateJob(id: string, patch: Partial<JobSummary>): JobSummary {
+    const index = this.jobs.findIndex((j) => j.id === id);
+    if (index < 0) throw new Error(`no job ${id}`);
+    const job = { ...this.jobs[index]!, ...patch };
+    this.jobs[index] = job;
+    return job;
   }
 
   private patchSettings(body: unknown): Response {
