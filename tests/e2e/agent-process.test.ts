@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, startAgentProcess, type AgentProcess } from '../support/agent-process.js';
 import { useTempDirs } from '../support/tmp.js';
+import { reportUserAway } from '../support/signals.js';
 
 describe('offhours agent (real process)', () => {
   const tmp = useTempDirs();
@@ -53,20 +54,7 @@ describe('offhours agent (real process)', () => {
       body: JSON.stringify({ consent: { accepted: true, version: 1 } }),
     });
     // An away user on a cool machine, so the default rules allow sharing once it is on.
-    await fetch(`${agent.origin}/api/v1/signals`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${agent.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        source: 'test.shell',
-        maxAgeMs: 3_600_000,
-        readings: [
-          { name: 'idleSeconds', value: 3600 },
-          { name: 'screenLocked', value: false },
-          { name: 'onBattery', value: false },
-          { name: 'cpuTemperature', value: 45 },
-        ],
-      }),
-    });
+    await reportUserAway(agent.origin, agent.token);
     const state = async () => JSON.parse((await runCli(['status', '--json', '--data-dir', dataDir])).stdout).sharing;
     expect((await runCli(['resume', '--data-dir', dataDir])).code).toBe(0);
     expect((await state()).state).toBe('sharing');

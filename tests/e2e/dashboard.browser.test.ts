@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium as playwright, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, chromium, requireProgram } from '../support/external.js';
 import { repoRoot, runCli, startAgentProcess, type AgentProcess } from '../support/agent-process.js';
+import { reportUserAway } from '../support/signals.js';
 
 const browserPath = chromium();
 const artifacts = join(repoRoot, 'test-artifacts', 'e2e');
@@ -63,21 +64,7 @@ describe.runIf(requireProgram(browserPath, 'dashboard browser tests'))('dashboar
 
     // This box has no desktop session or sensors: report, as the shell would, a user who has
     // been away for an hour on a cool machine, so the default (Gamer) rules allow sharing.
-    const posted = await fetch(`${agent.origin}/api/v1/signals`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${agent.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        source: 'test.shell',
-        maxAgeMs: 3_600_000,
-        readings: [
-          { name: 'idleSeconds', value: 3600 },
-          { name: 'screenLocked', value: false },
-          { name: 'onBattery', value: false },
-          { name: 'cpuTemperature', value: 45 },
-        ],
-      }),
-    });
-    expect(posted.status).toBe(200);
+    await reportUserAway(agent.origin, agent.token);
     await page.getByLabel('Start Offhours when I log in').check();
     await page.getByRole('button', { name: 'I agree — start sharing when idle' }).click();
     const state = page.getByTestId('sharing-state');

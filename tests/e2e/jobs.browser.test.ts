@@ -10,6 +10,7 @@ import { JobDetail, defaultPolicy, type JobSummary } from '../../protocol/index.
 import { blender, buildScene } from '../support/blender.js';
 import { CHROMIUM_ARGS, chromium, requireProgram } from '../support/external.js';
 import { repoRoot, startAgentProcess, type AgentProcess } from '../support/agent-process.js';
+import { AWAY_USER } from '../support/signals.js';
 
 const browserPath = chromium();
 const blenderPath = blender();
@@ -61,17 +62,7 @@ describe.runIf(ready)('Jobs page in Chromium against the headless agent and real
     // mains: the default rules let work run.
     await api('PATCH', '/settings', { consent: { accepted: true, version: 1 }, policy: { ...defaultPolicy(), quietPeriodMinutes: 0 } });
     await api('POST', '/sharing', { mode: 'on' });
-    await api('POST', '/signals', {
-      source: 'e2e-test',
-      maxAgeMs: 3_600_000,
-      readings: [
-        { name: 'idleSeconds', value: 3600 },
-        { name: 'screenLocked', value: false },
-        { name: 'onBattery', value: false },
-        { name: 'cpuTemperature', value: 45 },
-        { name: 'gamesRunning', value: [] },
-      ],
-    });
+    await api('POST', '/signals', AWAY_USER);
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     // CSP violations, as the page sees them (event) and as Chromium reports them (console).

@@ -8,20 +8,12 @@ import { runAgent, type AgentOptions, type RunningAgent } from '../../agent/agen
 import { JobDetail, defaultPolicy, type JobState } from '../../protocol/index.js';
 import { api } from './agent-client.js';
 import { REPO } from './blender.js';
+import { AWAY_USER } from './signals.js';
 
 export const WORKER_BUNDLE = join(REPO, 'dist', 'workers', 'worker.js');
 
-export const calm = {
-  source: 'test.script',
-  maxAgeMs: 600_000,
-  readings: [
-    { name: 'idleSeconds', value: 3600 },
-    { name: 'screenLocked', value: false },
-    { name: 'gamesRunning', value: [] },
-    { name: 'onBattery', value: false },
-    { name: 'cpuTemperature', value: 45 },
-  ],
-};
+/** The default rules allow work: see AWAY_USER. */
+export const calm = AWAY_USER;
 export const userBack = { source: 'test.script', maxAgeMs: 600_000, readings: [{ name: 'idleSeconds', value: 0 }] };
 export const idleAgain = { source: 'test.script', maxAgeMs: 600_000, readings: [{ name: 'idleSeconds', value: 3600 }] };
 export const gameStarts = { source: 'test.script', maxAgeMs: 600_000, readings: [{ name: 'gamesRunning', value: [{ name: 'Cyberpunk2077.exe', via: 'user-list' }] }] };

@@ -6,19 +6,10 @@ import { Decision, PRESETS, Settings, SignalsView, Status, defaultPolicy, type P
 import type { SignalSource } from '../../agent/signals/source.js';
 import { api, openEvents } from '../support/agent-client.js';
 import { useTempDirs } from '../support/tmp.js';
+import { AWAY_USER } from '../support/signals.js';
 
 /** Readings that let the Gamer preset run: idle for an hour, no game, on mains, cool. */
-const calm = {
-  source: 'test.script',
-  maxAgeMs: 600_000,
-  readings: [
-    { name: 'idleSeconds', value: 3600 },
-    { name: 'screenLocked', value: false },
-    { name: 'gamesRunning', value: [] },
-    { name: 'onBattery', value: false },
-    { name: 'cpuTemperature', value: 45 },
-  ],
-};
+const calm = AWAY_USER;
 
 function quiet(policy: Policy): Policy {
   return { ...policy, quietPeriodMinutes: 0 };
@@ -89,7 +80,7 @@ describe('policy over the API', () => {
     await api(base, token, 'POST', '/signals', calm);
     const view = SignalsView.parse((await api(base, token, 'GET', '/signals')).json);
     expect(view.readings.find((r) => r.name === 'fullscreen')).toMatchObject({ state: 'not_available', source: 'fake.sensor' });
-    expect(view.readings.find((r) => r.name === 'idleSeconds')).toMatchObject({ state: 'ok', value: 3600, source: 'test.script' });
+    expect(view.readings.find((r) => r.name === 'idleSeconds')).toMatchObject({ state: 'ok', value: 3600, source: 'test.shell' });
     expect(view.processesSeen).toEqual(['blender', 'steam']);
     expect(view.detectors).toEqual([{ signal: 'fullscreen', available: false, how: 'not exposed on Linux' }]);
   });
