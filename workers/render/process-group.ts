@@ -1,5 +1,6 @@
-// The engine runs in a process group of its own (spawned detached on POSIX); signals go to the
-// whole group, so Blender's helpers and, under bubblewrap, the sandbox's processes go with it.
+// The engine runs in a process group of its own (node-pty's child calls setsid(); a pipe child is
+// spawned detached, which does the same); signals go to the whole group, so Blender's helpers
+// and, under bubblewrap, the sandbox's processes go with it.
 import { readFileSync, readdirSync } from 'node:fs';
 
 const isWindows = process.platform === 'win32';
