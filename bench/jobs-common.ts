@@ -3,11 +3,15 @@
 // readings that let it run or stop work, /proc helpers, and the benchmark scene.
 // Not a bench itself (bench/run.mjs only runs *.bench.*); import './define-globals.js' before it.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { runAgent, type AgentOptions, type RunningAgent } from '../agent/agent.js';
 import { defaultPolicy, type Decision, type JobDetail, type JobSummary } from '../protocol/index.js';
 import { root } from './lib.mjs';
+import { AWAY_USER } from '../tests/support/signals.js';
+import { groupPids, procStat } from '../tests/support/proc.js';
+
+export { groupPids, procStat };
 
 export const WORKER_BUNDLE = join(root, 'dist', 'workers', 'worker.js');
 export const BENCHMARK_SCENE_PY = join(root, 'resources', 'benchmark', 'benchmark-scene.py');
@@ -16,17 +20,7 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export const tick = () => new Promise<void>((r) => setImmediate(r));
 
 /** A user away for an hour, cool machine on mains, no game: the default rules allow work. */
-export const calm = {
-  source: 'bench.script',
-  maxAgeMs: 3_600_000,
-  readings: [
-    { name: 'idleSeconds', value: 3600 },
-    { name: 'screenLocked', value: false },
-    { name: 'gamesRunning', value: [] },
-    { name: 'onBattery', value: false },
-    { name: 'cpuTemperature', value: 45 },
-  ],
-};
+export const calm = AWAY_USER;
 export const userBack = { source: 'bench.script', maxAgeMs: 3_600_000, readings: [{ name: 'idleSeconds', value: 0 }] };
 export const idleAgain = { source: 'bench.script', maxAgeMs: 3_600_000, readings: [{ name: 'idleSeconds', value: 3600 }] };
 export const gameStarts = { source: 'bench.script', maxAgeMs: 3_600_000, readings: [{ name: 'gamesRunning', value: [{ name: 'Cyberpunk2077.exe', via: 'user-list' }] }] };
@@ -136,27 +130,7 @@ export function enginePgid(dataDir: string, jobId: string): number | undefined {
   return entries.find((e) => e.kind === 'engine' && e.jobId === jobId)?.pid;
 }
 
-export function procStat(pid: number): { state: string; pgrp: number; cpuTicks: number } | null {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { state: f[0]!, pgrp: Number(f[2]), cpuTicks: Number(f[11]) + Number(f[12]) };
-}
 
-/** Live (not zombie) processes of a process group. */
-export function groupPids(pgid: number): number[] {
-  const out: number[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    const s = procStat(Number(e));
-    if (s && s.pgrp === pgid && s.state !== 'Z') out.push(Number(e));
-  }
-  return out;
-}
 
 /** Resident memory of some processes, bytes (0 for those gone). */
 export function rssOf(pids: number[]): number {

@@ -297,6 +297,24 @@ function QueueForm({ onQueued }: { onQueued: (job: JobSummary) => void }) {
         {[...new Set(byField.get(field))].join(' · ')}
       </p>
     ) : null;
+  const frameField = (field: 'start' | 'end', label: string, value: string, set: (v: string) => void) => (
+    <div className="form-field">
+      <label htmlFor={`${ids}-${field}`}>{label}</label>
+      <input
+        id={`${ids}-${field}`}
+        className="input input-number"
+        type="number"
+        inputMode="numeric"
+        min={1}
+        step={1}
+        value={value}
+        onChange={(e) => edited(set)(e.target.value)}
+        aria-invalid={invalid(field)}
+        aria-describedby={describedBy(field)}
+      />
+      {fieldError(field)}
+    </div>
+  );
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -349,38 +367,8 @@ function QueueForm({ onQueued }: { onQueued: (job: JobSummary) => void }) {
             desktop app will offer a file dialog later. The file is copied into the job’s own folder and never changed.
           </p>
         </div>
-        <div className="form-field">
-          <label htmlFor={`${ids}-start`}>First frame</label>
-          <input
-            id={`${ids}-start`}
-            className="input input-number"
-            type="number"
-            inputMode="numeric"
-            min={1}
-            step={1}
-            value={start}
-            onChange={(e) => edited(setStart)(e.target.value)}
-            aria-invalid={invalid('start')}
-            aria-describedby={describedBy('start')}
-          />
-          {fieldError('start')}
-        </div>
-        <div className="form-field">
-          <label htmlFor={`${ids}-end`}>Last frame</label>
-          <input
-            id={`${ids}-end`}
-            className="input input-number"
-            type="number"
-            inputMode="numeric"
-            min={1}
-            step={1}
-            value={end}
-            onChange={(e) => edited(setEnd)(e.target.value)}
-            aria-invalid={invalid('end')}
-            aria-describedby={describedBy('end')}
-          />
-          {fieldError('end')}
-        </div>
+        {frameField('start', 'First frame', start, setStart)}
+        {frameField('end', 'Last frame', end, setEnd)}
         <div className="form-field">
           <label htmlFor={`${ids}-device`}>Device</label>
           <select

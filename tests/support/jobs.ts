@@ -1,7 +1,7 @@
 // A real agent running real render jobs, for the supervisor's tests: started in-process with no
 // signal sources, consent given, the Gamer preset with no quiet period, and readings posted that
 // let it run. Workers are forked from the built bundle (dist/workers/worker.js): `npm run build`.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { runAgent, type AgentOptions, type RunningAgent } from '../../agent/agent.js';
@@ -9,6 +9,9 @@ import { JobDetail, defaultPolicy, type JobState } from '../../protocol/index.js
 import { api } from './agent-client.js';
 import { REPO } from './blender.js';
 import { AWAY_USER } from './signals.js';
+import { groupPids, procStat } from './proc.js';
+
+export { groupPids, procStat };
 
 export const WORKER_BUNDLE = join(REPO, 'dist', 'workers', 'worker.js');
 
@@ -85,36 +88,8 @@ export function registry(dataDir: string): Array<{ pid: number; kind: 'worker' |
   return (JSON.parse(readFileSync(file, 'utf8')) as { entries: Array<{ pid: number; kind: 'worker' | 'engine'; jobId: string }> }).entries;
 }
 
-export function procStat(pid: number): { state: string; pgrp: number; cpuTicks: number } | null {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return null;
-  }
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // After the comm: state(0) ppid(1) pgrp(2) ... utime(11) stime(12).
-  return { state: f[0]!, pgrp: Number(f[2]), cpuTicks: Number(f[11]) + Number(f[12]) };
-}
 
-/** Live (not zombie) processes of a process group. */
-export function groupPids(pgid: number): number[] {
-  const out: number[] = [];
-  for (const e of readdirSafe('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    const s = procStat(Number(e));
-    if (s && s.pgrp === pgid && s.state !== 'Z') out.push(Number(e));
-  }
-  return out;
-}
 
-function readdirSafe(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
 
 export function alive(pid: number): boolean {
   const s = procStat(pid);
