@@ -140,18 +140,28 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     const startedAt = now().toISOString();
     const listeners = new Set<(s: Status) => void>();
     let port = 0;
+    // GPUs stay resources once seen: a driver hiccup must pause a GPU's work (its readings go
+    // stale), not make the GPU and the rules that name it disappear.
+    const gpusSeen = new Map<string, string>();
     supervisor = opts.executor
       ? null
-      : new JobSupervisor({ dataDir, starter: opts.workerStarter ?? forkStarter(), log: log.child({ part: 'jobs' }), now, ...opts.jobs });
+      : new JobSupervisor({
+          dataDir,
+          starter: opts.workerStarter ?? forkStarter(),
+          log: log.child({ part: 'jobs' }),
+          now,
+          blender: () => store.get().render.blenderPath,
+          // The labels the GPU sensors give ("NVIDIA GeForce RTX 3080", "AMD GPU (…)") are what
+          // the worker reads to pick a Cycles backend for `auto`.
+          gpus: () => [...gpusSeen.values()].map((label) => ({ model: label })),
+          ...opts.jobs,
+        });
     const executor: WorkExecutor = opts.executor ?? supervisor ?? noWorkExecutor;
     const headless = opts.headless ?? true;
 
     // Signals and the policy engine.
     const signalStore = new SignalStore(now);
     const sources = opts.sources ?? (await import('./signals/default-sources.js')).createDefaultSources({ platform: process.platform, electron: !headless, env: process.env });
-    // GPUs stay resources once seen: a driver hiccup must pause a GPU's work (its readings go
-    // stale), not make the GPU and the rules that name it disappear.
-    const gpusSeen = new Map<string, string>();
     const resources = (): ResourceInfo[] => [
       ...(() => {
         for (const d of sources.flatMap((src) => src.devices?.() ?? [])) gpusSeen.set(d.id, d.label);
@@ -240,6 +250,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
           const updated = await store.update((d) => {
             if (patch.startAtLogin !== undefined) d.startAtLogin = patch.startAtLogin;
             if (patch.policy !== undefined) d.policy = patch.policy;
+            if (patch.render !== undefined) d.render = patch.render;
             if (patch.consent?.accepted === true) d.consent = { acceptedAt: now().toISOString(), version: patch.consent.version };
             if (patch.consent?.accepted === false) {
               d.consent = { acceptedAt: null, version: 0 };

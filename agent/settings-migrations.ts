@@ -12,6 +12,8 @@ export const SETTINGS_MIGRATIONS: readonly Migration[] = [
   // 2: schedule rules arrived. Existing users get the safest preset (Gamer), which only shares
   // after 10 idle minutes with no game running, so an upgrade never widens what runs.
   { from: 1, migrate: (doc) => ({ ...doc, policy: defaultPolicy() }) },
+  // 3: the Blender path setting. Nobody had one: null keeps looking for Blender as before.
+  { from: 2, migrate: (doc) => ({ ...doc, render: { blenderPath: null } }) },
 ];
 
 export function migrateSettings(

@@ -52,7 +52,7 @@ const scene = join(dir, 'dummy.blend');
 writeFileSync(scene, 'BLENDER-v304 stand-in: never opened\n');
 
 // Through the agent. No readings yet: the job waits in the queue until the client is subscribed.
-const a = await startBenchAgent(join(dir, 'agent'), { blender: standIn }, { calm: false });
+const a = await startBenchAgent(join(dir, 'agent'), { blender: () => standIn }, { calm: false });
 const job = await a.queue({ kind: 'render', blendFile: scene, frames: { start: 1, end: 1 }, device: 'CPU', resolution: { width: 64, height: 64 }, samples: LINES });
 const client = spawn(
   process.execPath,

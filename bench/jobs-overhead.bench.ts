@@ -1,6 +1,7 @@
 // Supervision overhead: the wall time of rendering the bundled benchmark scene through the agent
-// (POST /api/v1/jobs -> the supervisor reports "succeeded": worker fork, the worker's Blender lookup
-// and bubblewrap probe, the setup script, the render, the output checks and hashing) against the
+// (POST /api/v1/jobs -> the supervisor reports "succeeded": handing the job to a worker (a spare is
+// forked ahead while work may start), the setup script, the render, the output checks and hashing;
+// the Blender lookup and the bubblewrap probe run once per agent, in its warm-up job) against the
 // very command the worker ran (nice -n 19, bubblewrap when it works here, Blender with the job's
 // setup script), read from /proc during the warm-up job and spawned again directly from this
 // process. Runs alternate (direct, agent, agent with the Blender path given, ...) after one warm-up of
@@ -31,8 +32,8 @@ await buildBenchmarkScene(blender, scene, RES, SAMPLES);
 
 // Two agents: as the headless agent runs by default (the worker looks for Blender: PATH, then a
 // `--version` run), and with the Blender path given (a user setting).
-const found = await startBenchAgent(join(dir, 'agent-found'), { blender: null });
-const given = await startBenchAgent(join(dir, 'agent-given'), { blender });
+const found = await startBenchAgent(join(dir, 'agent-found'), {});
+const given = await startBenchAgent(join(dir, 'agent-given'), { blender: () => blender });
 
 const request = { kind: 'render', blendFile: scene, frames: { start: 1, end: 1 }, device: 'CPU', resolution: { width: RES, height: RES }, samples: SAMPLES };
 
@@ -93,6 +94,7 @@ if (!captured) throw new Error('could not read the engine command of the warm-up
 const sandboxUsed = (captured as Captured).argv.some((x) => basename(x) === 'bwrap') ? 'bubblewrap' : 'none';
 process.stderr.write(`jobs-overhead: direct command: ${(captured as Captured).argv.join(' ')}\n`);
 await direct();
+await throughAgent(given);
 
 startup.length = 0;
 const d: number[] = [];

@@ -55,7 +55,7 @@ const RES = 256;
 const dir = workDir('bench-jobs-pause-');
 const scene = join(dir, 'benchmark.blend');
 await buildBenchmarkScene(blender, scene, RES, 64);
-const a = await startBenchAgent(join(dir, 'agent'), { blender });
+const a = await startBenchAgent(join(dir, 'agent'), { blender: () => blender });
 
 // One decision at a time is awaited: the first one with the wanted CPU state after arming.
 let armed: { want: string; pids: number[]; check: (pids: number[]) => boolean; resolve: (ms: number) => void; reject: (e: unknown) => void } | null = null;

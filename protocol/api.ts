@@ -65,7 +65,7 @@ export type ManualSharing = z.infer<typeof ManualSharing>;
 
 // ---- settings -------------------------------------------------------------------------------
 
-export const SETTINGS_SCHEMA_VERSION = 2;
+export const SETTINGS_SCHEMA_VERSION = 3;
 
 export const Consent = z.object({
   /** When the user completed the first-run screen; null until then, and sharing stays off. */
@@ -75,6 +75,17 @@ export const Consent = z.object({
 });
 export type Consent = z.infer<typeof Consent>;
 
+/** An absolute path on any OS: /usr/bin/blender, C:\Program Files\…, \\server\share\… (one backslash each in the text). */
+export const AbsolutePath = z.string().min(2).max(4096).regex(/^(\/|[A-Za-z]:[\\/]|\\\\)/, 'an absolute path');
+
+export const RenderSettings = z
+  .object({
+    /** The Blender to use; null: look on PATH and in the usual install locations. */
+    blenderPath: AbsolutePath.nullable(),
+  })
+  .strict();
+export type RenderSettings = z.infer<typeof RenderSettings>;
+
 export const Settings = z
   .object({
     schemaVersion: z.literal(SETTINGS_SCHEMA_VERSION),
@@ -83,6 +94,7 @@ export const Settings = z
     sharing: ManualSharing,
     /** When each resource may be shared (schedule rules, idle, games, limits). */
     policy: Policy,
+    render: RenderSettings,
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;
@@ -95,6 +107,7 @@ export function defaultSettings(): Settings {
     // Off until the user says otherwise on the first-run screen.
     sharing: { mode: 'off', until: null, changedAt: null },
     policy: defaultPolicy(),
+    render: { blenderPath: null },
   };
 }
 
@@ -105,6 +118,7 @@ export const SettingsPatch = z
     startAtLogin: z.boolean().optional(),
     /** The whole policy, replaced at once: a rule list is never half-saved. */
     policy: Policy.optional(),
+    render: RenderSettings.optional(),
     consent: z
       .union([
         z.object({ accepted: z.literal(true), version: z.number().int().positive() }).strict(),

@@ -14,6 +14,8 @@ export const DATA_FILES = {
   settings: 'settings.json',
   logsDir: 'logs',
   historyDir: 'history',
+  /** Each device's last benchmark (small; rewritten whole). */
+  renderBenchmarks: 'render-benchmarks.json',
 } as const;
 
 /** WebSocket subprotocols: the first names the protocol, the optional second carries the token

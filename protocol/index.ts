@@ -8,3 +8,7 @@ export * from './worker-channel.js';
 export * from './csp.js';
 export * from './render.js';
 export * from './jobs.js';
+export * from './money.js';
+export * from './power.js';
+export * from './ledger.js';
+export * from './tariffs.js';

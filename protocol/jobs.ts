@@ -2,7 +2,7 @@
 // (agent <-> worker process) share these shapes. Pure: no I/O, no Node built-ins.
 import { z } from 'zod';
 import { isoDateTime, Reason } from './common.js';
-import { RenderFailure, RenderJobId, RenderJobSpec, RenderProgress, RenderResult } from './render.js';
+import { CyclesDevice, EngineEnvironment, GpuHint, RenderDeviceChoice, RenderFailure, RenderJobId, RenderJobSpec, RenderProgress, RenderResult } from './render.js';
 
 export const JobState = z.enum(['queued', 'starting', 'running', 'paused', 'succeeded', 'failed', 'canceled']);
 export type JobState = z.infer<typeof JobState>;
@@ -26,9 +26,18 @@ export const QueueRenderJob = z
   .strict();
 export type QueueRenderJob = z.infer<typeof QueueRenderJob>;
 
+/** `POST /api/v1/render/benchmark`: render the bundled benchmark scene on one device, under the
+ * same rules as any job, and keep its speed for that device. */
+export const QueueBenchmark = z.object({ device: RenderDeviceChoice.default('auto') }).strict();
+export type QueueBenchmark = z.infer<typeof QueueBenchmark>;
+
+/** A render of your own scene, or the benchmark (its speed is kept per device). */
+export const JobKind = z.enum(['render', 'benchmark']);
+export type JobKind = z.infer<typeof JobKind>;
+
 export const JobSummary = z.object({
   id: RenderJobId,
-  kind: z.literal('render'),
+  kind: JobKind,
   source: JobSource,
   /** What the user calls it: the scene file's name. */
   title: z.string(),
@@ -68,9 +77,16 @@ export const AgentToWorker = z.discriminatedUnion('type', [
       jobDir: z.string().min(1),
       /** The scene inside jobDir. */
       scene: z.string().min(1),
+      /** The Blender the user set in Settings; null: the worker looks for one. */
       blender: z.string().min(1).nullable(),
+      /** What an earlier worker found (Blender, sandbox), reused when it still matches. */
+      known: EngineEnvironment.nullable().default(null),
+      /** The GPUs the agent's sensors found, for a job whose device is `auto`. */
+      gpus: z.array(GpuHint).max(16).default([]),
       /** Frames already finished by an earlier run (a release): render only the rest. */
       framesDone: z.array(z.number().int()).default([]),
+      /** Build the scene first, from a script the worker ships ('benchmark'), instead of using one. */
+      buildScene: z.enum(['benchmark']).nullable().default(null),
     })
     .strict(),
   /** Stop at once, freeing memory; the job resumes later from its last finished frame. */
@@ -86,6 +102,8 @@ export const WorkerToAgent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pong'), seq: z.number().int() }).strict(),
   /** The engine's process group, so the agent can pause it (SIGSTOP) and reap it after a crash. */
   z.object({ type: z.literal('engine'), pid: z.number().int().positive(), sandbox: z.string(), device: z.string() }).strict(),
+  /** Sent when the worker had to look (no usable `known`): the agent keeps it for the next worker. */
+  z.object({ type: z.literal('environment'), environment: EngineEnvironment }).strict(),
   z.object({ type: z.literal('progress'), progress: RenderProgress }).strict(),
   /** Raw console output (a terminal's bytes as text), batched by the worker. */
   z.object({ type: z.literal('console'), data: z.string().max(1_048_576) }).strict(),
@@ -96,3 +114,30 @@ export const WorkerToAgent = z.discriminatedUnion('type', [
 export type WorkerToAgent = z.infer<typeof WorkerToAgent>;
 
 
+
+// ---- the render engine on this machine ---------------------------------------------------------
+
+/** The speed of one device on the benchmark scene, kept until the next benchmark of that device. */
+export const DeviceBenchmark = z.object({
+  device: CyclesDevice,
+  samplesPerSecond: z.number().nonnegative(),
+  renderS: z.number().nonnegative(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  samples: z.number().int().positive(),
+  /** The Blender that ran it, e.g. "Blender 3.4.1". */
+  blender: z.string(),
+  jobId: RenderJobId,
+  at: isoDateTime,
+});
+export type DeviceBenchmark = z.infer<typeof DeviceBenchmark>;
+
+/** `GET /api/v1/render`: which Blender renders here, its sandbox, and each device's benchmark. */
+export const RenderEngineInfo = z.object({
+  /** The path set in Settings; null: found by looking. */
+  blenderSetting: z.string().nullable(),
+  /** What the last worker found; null until a job or benchmark has run since the agent started. */
+  environment: EngineEnvironment.nullable(),
+  benchmarks: z.array(DeviceBenchmark),
+});
+export type RenderEngineInfo = z.infer<typeof RenderEngineInfo>;

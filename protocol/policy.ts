@@ -314,11 +314,3 @@ export function defaultPolicy(): Policy {
   // The safest preset: a gamer's machine.
   return PRESETS[0]!.apply(empty);
 }
-
-/** Decimal text to integer millionths, so prices compare exactly. */
-export function decimalToMicros(amount: string): bigint {
-  const m = /^(-?)(\d+)(?:\.(\d{1,6}))?$/.exec(amount);
-  if (!m) throw new Error(`not a decimal amount: ${amount}`);
-  const micros = BigInt(m[2]!) * 1_000_000n + BigInt((m[3] ?? '').padEnd(6, '0'));
-  return m[1] === '-' ? -micros : micros;
-}

@@ -143,8 +143,44 @@ export const RenderResult = z.object({
   frames: z.array(RenderedFrame),
   extraFiles: z.array(RenderExtraFile),
   wallS: z.number().nonnegative(),
+  /** How fast it rendered: pixels x samples per second of Blender's own frame time (start-up and
+   * saving not counted). Absent when the sample count or the frame times were not known. */
+  speed: z.object({ samplesPerSecond: z.number().nonnegative(), renderS: z.number().nonnegative() }).optional(),
 });
 export type RenderResult = z.infer<typeof RenderResult>;
+
+/** A Blender the worker found and checked, and what identifies that very file, so a later worker
+ * can trust the check without running `--version` again (a Blender update changes size or mtime). */
+export const BlenderInfo = z.object({
+  path: z.string().min(1),
+  /** As Blender printed it, e.g. "Blender 3.4.1". */
+  version: z.string(),
+  /** 'setting', 'PATH' or the install location's name. */
+  source: z.string(),
+  fingerprint: z.object({ realPath: z.string(), size: z.number().int().nonnegative(), mtimeMs: z.number() }).strict(),
+});
+export type BlenderInfo = z.infer<typeof BlenderInfo>;
+
+/** What a render worker found out about this machine once, handed back to later workers by the
+ * agent: the Blender check and the sandbox probe each cost a Blender start (~0.3 s). */
+export const EngineEnvironment = z.object({
+  blender: BlenderInfo,
+  sandbox: z
+    .object({
+      /** The bubblewrap binary the probe ran, or null when there is none. */
+      bwrap: z.string().nullable(),
+      kind: RenderSandbox,
+      /** Why there is no sandbox, in words, when there is none. */
+      note: z.string().nullable(),
+    })
+    .strict(),
+});
+export type EngineEnvironment = z.infer<typeof EngineEnvironment>;
+
+/** A graphics adapter as the agent's sensors name it ("NVIDIA GeForce RTX 3080", "AMD GPU (…)"),
+ * for the worker's choice of a Cycles backend when a job says `auto`. */
+export const GpuHint = z.object({ vendor: z.string().max(200).optional(), model: z.string().max(200).optional() }).strict();
+export type GpuHint = z.infer<typeof GpuHint>;
 
 /** The output file name Blender writes for `-o <dir>/frame_####` (at least four digits). */
 export function renderFrameFileName(frame: number): string {

@@ -12,7 +12,10 @@ import {
   JobDetail,
   JobList,
   JobSummary,
+  QueueBenchmark,
   QueueRenderJob,
+  RenderEngineInfo,
+  type RenderDeviceChoice,
   type Policy,
   ServerMessage,
   Settings,
@@ -145,6 +148,10 @@ export interface AgentConnection {
    * e.g. a file that does not exist) come back for the form, not as the global alert. */
   queueRender(body: QueueRenderJob): Promise<QueryResult<JobSummary>>;
   cancelJob(id: string): Promise<ActionResult>;
+  /** Which Blender renders here, its sandbox, and each device's benchmark. */
+  loadRenderEngine(): Promise<QueryResult<RenderEngineInfo>>;
+  /** Queues the benchmark on one device; it runs under the schedule like any job. */
+  runBenchmark(device: RenderDeviceChoice): Promise<QueryResult<JobSummary>>;
   /**
    * Receives one job's console: the agent's ring buffer first (replay), then live output. The
    * subscription survives reconnects: it is sent again on every new socket, and `onReset` is
@@ -663,6 +670,18 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
         },
         { alertFieldErrors: false },
       );
+      if (!result.ok) return result;
+      return queued ? { ok: true, value: queued } : { ok: false, error: { code: 'invalid-response', message: 'The agent did not say which job it queued.' } };
+    },
+    loadRenderEngine() {
+      return query((tok) => http.request(tok, 'GET', '/render', RenderEngineInfo));
+    },
+    async runBenchmark(device) {
+      let queued: JobSummary | undefined;
+      const result = await act('benchmark', async (tok) => {
+        queued = await http.request(tok, 'POST', '/render/benchmark', JobSummary, QueueBenchmark.parse({ device }));
+        applyJobs([queued]);
+      });
       if (!result.ok) return result;
       return queued ? { ok: true, value: queued } : { ok: false, error: { code: 'invalid-response', message: 'The agent did not say which job it queued.' } };
     },

@@ -7,7 +7,9 @@ import {
   API_PREFIX,
   API_VERSION,
   DecisionPreviewRequest,
+  QueueBenchmark,
   QueueRenderJob,
+  RenderEngineInfo,
   RenderJobId,
   SettingsPatch,
   SharingRequest,
@@ -50,6 +52,8 @@ export interface JobsApi {
   list(): JobList;
   get(id: string): JobDetail | null;
   queue(req: QueueRenderJob): Promise<JobSummary>;
+  queueBenchmark(req: QueueBenchmark): Promise<JobSummary>;
+  engineInfo(): RenderEngineInfo;
   cancel(id: string): JobSummary | null;
   consoleReplay(id: string): string | null;
   onJob(listener: (job: JobSummary) => void): () => void;
@@ -135,6 +139,12 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     [`${API_PREFIX}/jobs`]: {
       GET: (_req, res) => sendJson(res, 200, jobs().list()),
       POST: async (req, res) => sendJson(res, 201, await jobs().queue(validate(QueueRenderJob, await readJsonBody(req)))),
+    },
+    [`${API_PREFIX}/render`]: {
+      GET: (_req, res) => sendJson(res, 200, jobs().engineInfo()),
+    },
+    [`${API_PREFIX}/render/benchmark`]: {
+      POST: async (req, res) => sendJson(res, 201, await jobs().queueBenchmark(validate(QueueBenchmark, await readJsonBody(req)))),
     },
   };
 

@@ -1,11 +1,12 @@
 // One job as the supervisor keeps it: what the API shows plus the spec, the frames already done and
 // the console. The journal's entries replay into these.
-import type { JobDetail, JobState, JobSummary, Reason, RenderFailure, RenderJobSpec, RenderProgress, RenderResult } from '../../protocol/index.js';
+import type { JobDetail, JobKind, JobState, JobSummary, Reason, RenderFailure, RenderJobSpec, RenderProgress, RenderResult } from '../../protocol/index.js';
 import { ConsoleRing } from './console-ring.js';
 
 /** What goes into <data>/history/jobs.jsonl. */
 export type JobJournalEntry =
-  | { type: 'queued'; id: string; title: string; spec: RenderJobSpec; createdAt: string }
+  /** `kind` is absent for renders (entries written before benchmarks existed are renders). */
+  | { type: 'queued'; id: string; title: string; spec: RenderJobSpec; createdAt: string; kind?: JobKind }
   | {
       type: 'state';
       id: string;
@@ -40,12 +41,13 @@ export class JobRecord {
     readonly title: string,
     readonly spec: RenderJobSpec,
     readonly createdAt: string,
+    readonly kind: JobKind = 'render',
   ) {}
 
   summary(): JobSummary {
     return {
       id: this.id,
-      kind: 'render',
+      kind: this.kind,
       source: { kind: 'local' },
       title: this.title,
       state: this.state,
@@ -72,7 +74,7 @@ export function replayJobs(entries: readonly JobJournalEntry[]): Map<string, Job
   const jobs = new Map<string, JobRecord>();
   for (const e of entries) {
     if (e.type === 'queued') {
-      jobs.set(e.id, new JobRecord(e.id, e.title, e.spec, e.createdAt));
+      jobs.set(e.id, new JobRecord(e.id, e.title, e.spec, e.createdAt, e.kind ?? 'render'));
       continue;
     }
     const job = jobs.get(e.id);

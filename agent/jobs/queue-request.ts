@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { copyFile, mkdir, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
-import type { QueueRenderJob, RenderJobSpec } from '../../protocol/index.js';
+import type { QueueBenchmark, QueueRenderJob, RenderJobSpec } from '../../protocol/index.js';
 import { InputError } from '../errors.js';
 
 export const MAX_BLEND_BYTES = 2 * 1024 ** 3;
@@ -46,3 +46,24 @@ export async function prepareLocalJob(dataDir: string, req: QueueRenderJob): Pro
 }
 
 export const jobDirOf = (dataDir: string, id: string) => join(dataDir, 'jobs', id);
+
+/** The bundled benchmark scene's size and samples: small enough for a minute on a slow CPU, large
+ * enough that Blender's per-frame overhead does not dominate the figure. */
+export const BENCHMARK_RESOLUTION = 128;
+export const BENCHMARK_SAMPLES = 64;
+
+/** A benchmark job: an empty job directory (the worker builds the scene into it) and a spec. */
+export async function prepareBenchmarkJob(dataDir: string, req: QueueBenchmark): Promise<PreparedLocalJob> {
+  const id = newJobId();
+  const jobDir = jobDirOf(dataDir, id);
+  await mkdir(jobDir, { recursive: true, mode: 0o700 });
+  const spec: RenderJobSpec = {
+    jobId: id,
+    frames: { start: 1, end: 1 },
+    device: req.device,
+    output: { format: 'PNG' },
+    samples: BENCHMARK_SAMPLES,
+    resolution: { width: BENCHMARK_RESOLUTION, height: BENCHMARK_RESOLUTION },
+  };
+  return { id, title: `Benchmark (${req.device === 'auto' ? 'best device' : req.device})`, spec, jobDir };
+}

@@ -6,6 +6,12 @@
 import { join } from 'node:path';
 import type {
   Decision,
+  DeviceBenchmark,
+  EngineEnvironment,
+  GpuHint,
+  JobKind,
+  QueueBenchmark,
+  RenderEngineInfo,
   JobDetail,
   JobList,
   JobSummary,
@@ -23,7 +29,8 @@ import type { Logger } from '../logger.js';
 import type { WorkExecutor } from '../policy/executor.js';
 import { JobRecord, replayJobs, type JobJournalEntry } from './job-record.js';
 import { PidRegistry, groupMembers } from './pid-registry.js';
-import { jobDirOf, prepareLocalJob } from './queue-request.js';
+import { jobDirOf, prepareBenchmarkJob, prepareLocalJob } from './queue-request.js';
+import { BenchmarkStore } from './benchmark-store.js';
 import type { WorkerConnection, WorkerStarter } from './worker-starter.js';
 
 export interface SupervisorOptions {
@@ -31,8 +38,10 @@ export interface SupervisorOptions {
   starter: WorkerStarter;
   log: Logger;
   now?: () => Date;
-  /** Blender to use; null: the worker looks for it. */
-  blender?: string | null;
+  /** The Blender the user set (read at each job start); null: the worker looks for it. */
+  blender?: () => string | null;
+  /** The GPUs the sensors found, for jobs whose device is `auto`. */
+  gpus?: () => GpuHint[];
   heartbeatMs?: number;
   /** Pongs a worker may miss before it counts as hung. */
   missedPongs?: number;
@@ -42,11 +51,16 @@ export interface SupervisorOptions {
   maxAttempts?: number;
   /** First retry delay; doubles with each crash. */
   backoffMs?: number;
-  /** Between asking a worker to cancel and killing it. */
+  /** Between asking a worker to cancel and killing it (the worker gives its engine less). */
   cancelGraceMs?: number;
 }
 
 type Stop = 'release' | 'cancel' | 'timeout' | 'shutdown';
+
+interface Spare {
+  conn: WorkerConnection;
+  exited: boolean;
+}
 
 interface ActiveRun {
   job: JobRecord;
@@ -82,20 +96,27 @@ export class JobSupervisor implements WorkExecutor {
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private pidCache: { at: number; pids: Set<number> } | null = null;
-  private readonly o: Required<Omit<SupervisorOptions, 'blender'>> & { blender: string | null };
+  /** What the last worker found (Blender, sandbox), handed to the next so it need not look again. */
+  private environment: EngineEnvironment | null = null;
+  private spare: Promise<Spare | null> | null = null;
+  private readonly sparesTaken = new WeakSet<Promise<Spare | null>>();
+  private readonly benchmarks: BenchmarkStore;
+  private readonly o: Required<SupervisorOptions>;
 
   constructor(opts: SupervisorOptions) {
     this.o = {
       now: () => new Date(),
-      blender: null,
+      blender: () => null,
+      gpus: () => [],
       heartbeatMs: 2_000,
       missedPongs: 3,
       jobTimeoutMs: 24 * 3_600_000,
       maxAttempts: 3,
       backoffMs: 2_000,
-      cancelGraceMs: 3_000,
+      cancelGraceMs: 5_000,
       ...opts,
     };
+    this.benchmarks = new BenchmarkStore(join(opts.dataDir, DATA_FILES.renderBenchmarks), opts.log);
     this.registry = new PidRegistry(opts.dataDir);
     const { killed } = this.registry.reap();
     if (killed.length > 0) opts.log.warn('killed processes a previous agent left running', { killed });
@@ -151,9 +172,21 @@ export class JobSupervisor implements WorkExecutor {
   }
 
   async queue(req: QueueRenderJob): Promise<JobSummary> {
-    const prepared = await prepareLocalJob(this.o.dataDir, req);
-    const job = new JobRecord(prepared.id, prepared.title, prepared.spec, this.o.now().toISOString());
-    this.journal.append({ type: 'queued', id: job.id, title: job.title, spec: job.spec, createdAt: job.createdAt });
+    return this.enqueue('render', await prepareLocalJob(this.o.dataDir, req));
+  }
+
+  async queueBenchmark(req: QueueBenchmark): Promise<JobSummary> {
+    return this.enqueue('benchmark', await prepareBenchmarkJob(this.o.dataDir, req));
+  }
+
+  /** Which Blender renders here, its sandbox, and each device's benchmark. */
+  engineInfo(): RenderEngineInfo {
+    return { blenderSetting: this.o.blender(), environment: this.environment, benchmarks: this.benchmarks.list() };
+  }
+
+  private enqueue(kind: JobKind, prepared: { id: string; title: string; spec: JobRecord['spec'] }): JobSummary {
+    const job = new JobRecord(prepared.id, prepared.title, prepared.spec, this.o.now().toISOString(), kind);
+    this.journal.append({ type: 'queued', id: job.id, title: job.title, spec: job.spec, createdAt: job.createdAt, ...(kind === 'render' ? {} : { kind }) });
     this.jobs.set(job.id, job);
     job.reason = { code: 'waiting', text: 'Waiting for the policy to allow work.' };
     this.o.log.info('job queued', { jobId: job.id, title: job.title, frames: job.spec.frames });
@@ -193,6 +226,7 @@ export class JobSupervisor implements WorkExecutor {
     clearInterval(this.heartbeat);
     clearTimeout(this.retryTimer);
     for (const t of this.progressTimers.values()) clearTimeout(t);
+    this.keepSpare(false);
     const waits: Promise<void>[] = [];
     for (const run of this.active.values()) {
       run.stopping = 'shutdown';
@@ -205,16 +239,77 @@ export class JobSupervisor implements WorkExecutor {
   // ---- running ---------------------------------------------------------------------------------
 
   private resourceOf(job: JobRecord): string {
-    if (job.spec.device === 'CPU' || job.spec.device === 'auto') return 'cpu';
-    return this.decision?.resources.find((r) => r.resource.startsWith('gpu'))?.resource ?? 'gpu';
+    const gpu = this.decision?.resources.find((r) => r.resource.startsWith('gpu'))?.resource;
+    if (job.spec.device === 'CPU') return 'cpu';
+    // `auto` renders on a GPU when the sensors found one (the worker picks its backend), else the CPU.
+    if (job.spec.device === 'auto') return gpu !== undefined && this.o.gpus().length > 0 ? gpu : 'cpu';
+    return gpu ?? 'gpu';
   }
 
   private resourceDecision(resource: string): ResourceDecision | undefined {
     return this.decision?.resources.find((r) => r.resource === resource);
   }
 
+  /**
+   * A worker forked ahead of time while the policy allows new work, so a job starts without waiting
+   * for a Node process to boot (~0.1 s, most of the fixed cost of a short job). It idles without
+   * CPU; it goes as soon as nothing may start (a game, the user back), so it never sits beside a
+   * game.
+   */
+  private keepSpare(wanted: boolean): void {
+    if (!wanted || this.closed) {
+      const spare = this.spare;
+      this.spare = null;
+      void spare?.then((c) => this.dropSpare(c));
+      return;
+    }
+    if (this.spare) return;
+    const pending: Promise<Spare | null> = this.o.starter.start('spare').then(
+      (conn) => {
+        const spare: Spare = { conn, exited: false };
+        this.registry.add({ pid: conn.pid, kind: 'worker', jobId: 'spare' });
+        this.pidCache = null;
+        conn.onExit(() => {
+          spare.exited = true;
+          this.registry.remove(conn.pid);
+          if (this.spare === pending) this.spare = null;
+        });
+        // Dropped (or the agent closed) while it started; one taken for a job is the job's now.
+        if (this.spare !== pending && !this.sparesTaken.has(pending)) this.dropSpare(spare);
+        return spare;
+      },
+      (err: unknown) => {
+        if (this.spare === pending) this.spare = null;
+        this.o.log.warn('could not fork a spare worker', { err });
+        return null;
+      },
+    );
+    this.spare = pending;
+  }
+
+  private async takeSpare(): Promise<WorkerConnection | null> {
+    const pending = this.spare;
+    if (!pending) return null;
+    this.spare = null;
+    this.sparesTaken.add(pending);
+    // Fork the next spare for the job after this one.
+    setImmediate(() => this.schedule());
+    const spare = await pending;
+    if (!spare || spare.exited) return null;
+    this.registry.remove(spare.conn.pid);
+    return spare.conn;
+  }
+
+  private dropSpare(spare: Spare | null): void {
+    if (!spare || spare.exited) return;
+    spare.conn.kill();
+    this.registry.remove(spare.conn.pid);
+    this.pidCache = null;
+  }
+
   private schedule(): void {
     if (this.closed || !this.decision) return;
+    this.keepSpare(this.decision.resources.some((rd) => rd.newWork && (rd.state === 'running' || rd.state === 'limited')));
     const t = Date.now();
     let wake = Infinity;
     for (const rd of this.decision.resources) {
@@ -255,7 +350,7 @@ export class JobSupervisor implements WorkExecutor {
     this.setState(job, 'starting', null);
     let conn: WorkerConnection;
     try {
-      conn = await this.o.starter.start(job.id);
+      conn = (await this.takeSpare()) ?? (await this.o.starter.start(job.id));
     } catch (err) {
       this.end(run, { kind: 'crash', failure: { code: 'spawn_failed', text: `The render worker could not be started: ${err instanceof Error ? err.message : String(err)}` } });
       return;
@@ -275,7 +370,17 @@ export class JobSupervisor implements WorkExecutor {
     }
     const limit = this.resourceDecision(rd.resource)?.limits?.cpuCores;
     const spec = limit && run.resource === 'cpu' ? { ...job.spec, threads: Math.min(job.spec.threads ?? limit, limit) } : job.spec;
-    conn.send({ type: 'start', spec, jobDir: jobDirOf(this.o.dataDir, job.id), scene: 'scene.blend', blender: this.o.blender, framesDone: [...job.framesDone].sort((a, b) => a - b) });
+    conn.send({
+      type: 'start',
+      spec,
+      jobDir: jobDirOf(this.o.dataDir, job.id),
+      scene: 'scene.blend',
+      blender: this.o.blender(),
+      known: this.environment,
+      gpus: this.o.gpus(),
+      framesDone: [...job.framesDone].sort((a, b) => a - b),
+      buildScene: job.kind === 'benchmark' ? 'benchmark' : null,
+    });
     if (run.stopping === 'release') conn.send({ type: 'release' });
   }
 
@@ -287,6 +392,10 @@ export class JobSupervisor implements WorkExecutor {
         break;
       case 'pong':
         run.lastPongAt = Date.now();
+        break;
+      case 'environment':
+        this.environment = m.environment;
+        this.o.log.info('render engine found', { blender: m.environment.blender.path, version: m.environment.blender.version, sandbox: m.environment.sandbox.kind, note: m.environment.sandbox.note });
         break;
       case 'engine':
         run.enginePid = m.pid;
@@ -410,6 +519,7 @@ export class JobSupervisor implements WorkExecutor {
     } else if (how.kind === 'finished' && how.result.outcome === 'succeeded') {
       job.result = how.result;
       job.crashes = 0;
+      if (job.kind === 'benchmark') this.keepBenchmark(job, how.result);
       if (job.progress) job.progress = { ...job.progress, fraction: 1, framesDone: job.progress.framesTotal, remainingS: 0 };
       this.setState(job, 'succeeded', null, { result: how.result });
     } else {
@@ -419,6 +529,27 @@ export class JobSupervisor implements WorkExecutor {
       else this.retryOrFail(job, failure);
     }
     this.schedule();
+  }
+
+  private keepBenchmark(job: JobRecord, result: RenderResult): void {
+    const frame = result.frames[0];
+    if (!result.speed || !frame || job.spec.samples === undefined) {
+      this.o.log.warn('a benchmark finished without a speed figure', { jobId: job.id });
+      return;
+    }
+    const entry: DeviceBenchmark = {
+      device: result.device,
+      samplesPerSecond: result.speed.samplesPerSecond,
+      renderS: result.speed.renderS,
+      width: frame.width,
+      height: frame.height,
+      samples: job.spec.samples,
+      blender: this.environment?.blender.version ?? 'unknown',
+      jobId: job.id,
+      at: this.o.now().toISOString(),
+    };
+    this.benchmarks.put(entry);
+    this.o.log.info('benchmark kept', { device: entry.device, samplesPerSecond: entry.samplesPerSecond });
   }
 
   private retryOrFail(job: JobRecord, failure: RenderFailure): void {

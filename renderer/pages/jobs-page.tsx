@@ -6,6 +6,7 @@ import type { FieldError, JobSummary, RenderDeviceChoice } from '../../protocol/
 import { PageHeader } from '../components/page-header.js';
 import { formatClock } from '../format.js';
 import { ConsoleView } from '../jobs/console-view.js';
+import { EngineCard } from '../jobs/engine-card.js';
 import {
   currentFrameLine,
   DEVICE_CHOICES,
@@ -92,6 +93,8 @@ export function JobsPage() {
         )}
 
         <QueueForm onQueued={(job) => setPicked(job.id)} />
+
+        <EngineCard />
 
         {history.length > 0 && (
           <section className="card" aria-labelledby="jobs-history">

@@ -1,5 +1,6 @@
-// Settings: start at login, what this agent is and where it keeps its data, and consent.
-import { useId } from 'react';
+// Settings: start at login, the Blender to render with, what this agent is and where it keeps its
+// data, and consent.
+import { useId, useState } from 'react';
 import type { Settings, Status } from '../../protocol/index.js';
 import { PageHeader } from '../components/page-header.js';
 import { formatDateTime } from '../format.js';
@@ -36,6 +37,69 @@ function StartupSection({ status, settings }: { status: Status; settings: Settin
       ) : (
         <p className="muted">Offhours starts minimised to the tray and shares only when your rules allow it.</p>
       )}
+    </section>
+  );
+}
+
+/** The Blender jobs run with: one the user names, or (empty) whichever the agent finds. */
+function RenderingSection({ settings }: { settings: Settings | undefined }) {
+  const { state, agent } = useAgent();
+  const ids = useId();
+  const saved = settings?.render.blenderPath ?? null;
+  const [draft, setDraft] = useState<string | null>(null);
+  const [errors, setErrors] = useState<string[]>([]);
+  const value = draft ?? saved ?? '';
+  const save = async (blenderPath: string | null) => {
+    const r = await agent.patchSettings({ render: { blenderPath } });
+    if (r.ok) {
+      setDraft(null);
+      setErrors([]);
+    } else setErrors(r.error.fields?.map((f) => f.message) ?? [r.error.message]);
+  };
+  return (
+    <section className="card" aria-labelledby={`${ids}-title`}>
+      <h2 id={`${ids}-title`} className="card-title">
+        Rendering
+      </h2>
+      <form
+        className="form-field"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void save(value.trim() === '' ? null : value.trim());
+        }}
+      >
+        <label htmlFor={`${ids}-blender`}>Blender program</label>
+        <input
+          id={`${ids}-blender`}
+          className="input"
+          value={value}
+          placeholder="Found automatically (PATH, then the usual install places, Steam too)"
+          spellCheck={false}
+          aria-invalid={errors.length > 0}
+          aria-describedby={`${ids}-help`}
+          onChange={(e) => setDraft(e.target.value)}
+          data-testid="blender-path"
+        />
+        <p id={`${ids}-help`} className="muted">
+          The full path of the Blender to render with, e.g. /usr/bin/blender or C:\Program Files\Blender Foundation\Blender 4.2\blender.exe. Leave it empty to let
+          Offhours find one. Blender 3.0 to 5.x.
+        </p>
+        {errors.map((m) => (
+          <p key={m} className="field-error" role="alert">
+            {m}
+          </p>
+        ))}
+        <div className="actions">
+          <button type="submit" className="button" disabled={!canAct(state) || value.trim() === (saved ?? '')} aria-busy={state.pending === 'settings'}>
+            Save
+          </button>
+          {saved !== null && (
+            <button type="button" className="button button-secondary" disabled={!canAct(state)} onClick={() => void save(null)}>
+              Find it automatically
+            </button>
+          )}
+        </div>
+      </form>
     </section>
   );
 }
@@ -113,6 +177,7 @@ export function SettingsPage({ status, settings }: { status: Status; settings: S
       <PageHeader title="Settings" subtitle="How Offhours starts, and what it keeps on this machine." />
       <div className="page-grid">
         <StartupSection status={status} settings={settings} />
+        <RenderingSection settings={settings} />
         <AboutSection status={status} />
         <ConsentSection settings={settings} />
       </div>

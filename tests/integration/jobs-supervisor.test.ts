@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { JobSummary, QueueRenderJob } from '../../protocol/index.js';
+import { JobSummary, QueueRenderJob, RenderEngineInfo } from '../../protocol/index.js';
 import { REPO, blender, buildScene, useRepoTempDirs } from '../support/blender.js';
 import { requireProgram } from '../support/external.js';
 import { openEvents } from '../support/agent-client.js';
@@ -89,7 +89,50 @@ describe.runIf(enabled)('job supervisor with real Blender', () => {
     expect(done.consoleTail.length).toBeGreaterThan(0);
     const list = (await a.call('GET', '/jobs')).json as { jobs: JobSummary[] };
     expect(list.jobs.map((j) => j.id)).toContain(job.id);
-    expect(registry(a.dataDir)).toEqual([]);
+    // Nothing of the job is left; at most the one spare worker waiting for the next job.
+    await waitFor(() => registry(a.dataDir).every((e) => e.jobId === 'spare'), 'the job processes to leave the registry');
+    expect(registry(a.dataDir).length).toBeLessThanOrEqual(1);
+  });
+
+  it('a benchmark through the API keeps samples per second for its device, across a restart', async () => {
+    const dataDir = tmp();
+    const a = await agent(dataDir);
+    const r = await a.call('POST', '/render/benchmark', { device: 'CPU' });
+    expect(r.status, JSON.stringify(r.json)).toBe(201);
+    const job = JobSummary.parse(r.json);
+    expect(job.kind).toBe('benchmark');
+    const done = await a.waitJob(job.id, inState('succeeded', 'failed', 'canceled'), 'the benchmark to finish', 120_000);
+    expect(done.state, JSON.stringify(done.failure)).toBe('succeeded');
+    const info = RenderEngineInfo.parse((await a.call('GET', '/render')).json);
+    expect(info.environment?.blender.version).toMatch(/^Blender \d+\.\d+/);
+    expect(info.benchmarks).toHaveLength(1);
+    const b = info.benchmarks[0]!;
+    expect(b).toMatchObject({ device: 'CPU', jobId: job.id, width: 128, height: 128, samples: 64, blender: info.environment!.blender.version });
+    expect(b.samplesPerSecond).toBe(Math.round((128 * 128 * 64) / b.renderS));
+    // The speed is the device's, not the agent's: it is there after a restart.
+    await a.agent.stop();
+    running.splice(running.indexOf(a), 1);
+    const again = await agent(dataDir);
+    const after = RenderEngineInfo.parse((await again.call('GET', '/render')).json);
+    expect(after.benchmarks).toEqual(info.benchmarks);
+    expect(after.environment).toBeNull();
+  });
+
+  it('renders with the Blender set in Settings, and fails clearly when that path holds no Blender', async () => {
+    const a = await agent();
+    const bad = join(tmp(), 'no-blender-here');
+    expect((await a.call('PATCH', '/settings', { render: { blenderPath: bad } })).status).toBe(200);
+    const failed = await a.waitJob((await queue(a)).id, inState('succeeded', 'failed', 'canceled'), 'the job to fail');
+    expect(failed.state).toBe('failed');
+    expect(failed.failure?.code).toBe('blender_not_found');
+    expect(failed.failure?.text).toContain(bad);
+    expect((await a.call('PATCH', '/settings', { render: { blenderPath: 'relative/blender' } })).status).toBe(400);
+    expect((await a.call('PATCH', '/settings', { render: { blenderPath: found.found! } })).status).toBe(200);
+    const ok = await a.waitJob((await queue(a)).id, inState('succeeded', 'failed', 'canceled'), 'the job to finish');
+    expect(ok.state, JSON.stringify(ok.failure)).toBe('succeeded');
+    const info = RenderEngineInfo.parse((await a.call('GET', '/render')).json);
+    expect(info.blenderSetting).toBe(found.found!);
+    expect(info.environment?.blender).toMatchObject({ path: found.found!, source: 'setting' });
   });
 
   it('pushes job changes and the live console on the events socket, and replays the console to a late subscriber', async () => {

@@ -1,9 +1,8 @@
 // The benchmark scene builds inside the real Blender and renders through the engine path; the
 // result is a speed, so the test checks its shape, never a threshold.
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBenchmark } from '../../workers/render/benchmark.js';
-import { REPO, blender } from '../support/blender.js';
+import { blender } from '../support/blender.js';
 import { requireProgram } from '../support/external.js';
 import { useTempDirs } from '../support/tmp.js';
 
@@ -16,7 +15,6 @@ describe.runIf(enabled)('render benchmark', () => {
   it('renders the bundled scene on the CPU and reports samples per second', async () => {
     const result = await runBenchmark({
       blender: found.found!,
-      sceneScript: path.join(REPO, 'resources', 'benchmark', 'benchmark-scene.py'),
       workDir: tempDir(),
       device: 'CPU',
       threads: 1,

@@ -4,8 +4,10 @@ import { vi } from 'vitest';
 import {
   API_PREFIX,
   DecisionPreviewRequest,
+  QueueBenchmark,
   QueueRenderJob,
   type JobDetail,
+  type RenderEngineInfo,
   type JobSummary,
   type RenderProgress,
   defaultSettings,
@@ -179,6 +181,7 @@ export class FakeAgent {
   consoleTail: string[] = [];
   /** .blend paths that "exist" on this machine: POST /jobs refuses others, as the agent does. */
   files = new Set<string>(['/home/ada/scenes/shot.blend']);
+  renderInfo: RenderEngineInfo = { blenderSetting: null, environment: null, benchmarks: [] };
   private jobSeq = 0;
   /** Signal updates posted to POST /signals. */
   signalUpdates: SignalUpdate[] = [];
@@ -260,6 +263,16 @@ export class FakeAgent {
         return json({ jobs: this.jobs });
       case 'POST /jobs':
         return this.postJob(req.body);
+      case 'GET /render':
+        return json({ ...this.renderInfo, blenderSetting: this.settings.render.blenderPath });
+      case 'POST /render/benchmark': {
+        const parsed = QueueBenchmark.safeParse(req.body);
+        if (!parsed.success) return json({ error: { code: 'invalid_request', message: 'invalid benchmark', fields: fieldErrors(parsed.error) } }, 400);
+        this.jobSeq += 1;
+        const job = makeJob({ id: `bench-${this.jobSeq}`, kind: 'benchmark', title: `Benchmark (${parsed.data.device})`, state: 'queued', progress: null, device: null, createdAt: this.nextUpdatedAt(), startedAt: null });
+        this.jobs = [job, ...this.jobs];
+        return json(job, 201);
+      }
       case 'GET /status':
         return json(this.status);
       case 'GET /settings':
@@ -345,6 +358,7 @@ export class FakeAgent {
     }
     const patch = parsed.data;
     if (patch.policy !== undefined) this.settings = { ...this.settings, policy: patch.policy };
+    if (patch.render !== undefined) this.settings = { ...this.settings, render: patch.render };
     if (patch.startAtLogin !== undefined) {
       this.settings = { ...this.settings, startAtLogin: patch.startAtLogin };
       this.status = { ...this.status, startAtLogin: patch.startAtLogin };

@@ -269,4 +269,35 @@ describe('jobs page', () => {
     await waitFor(() => expect(console.querySelector('.xterm-rows')?.textContent).toContain('Fra:1 Mem:12M | Sample 8/64'));
     expect(terminal).toBeDefined();
   });
+
+describe('render engine card', () => {
+  it('shows the Blender, the sandbox and each device’s benchmark, and queues a benchmark for the chosen device', async () => {
+    const agent = new FakeAgent();
+    agent.renderInfo = {
+      blenderSetting: null,
+      environment: {
+        blender: { path: '/usr/bin/blender', version: 'Blender 3.4.1', source: 'PATH', fingerprint: { realPath: '/usr/bin/blender', size: 1, mtimeMs: 1 } },
+        sandbox: { bwrap: null, kind: 'none', note: 'bubblewrap is not installed' },
+      },
+      benchmarks: [{ device: 'CPU', samplesPerSecond: 2_605_158, renderS: 0.4, width: 128, height: 128, samples: 64, blender: 'Blender 3.4.1', jobId: 'j_1', at: '2026-11-25T10:00:00.000Z' }],
+    };
+    const h = await openJobs(agent);
+    const card = await screen.findByTestId('engine-card');
+    await waitFor(() => expect(within(card).getByTestId('engine-blender').textContent).toContain('Blender 3.4.1'));
+    expect(within(card).getByTestId('engine-sandbox').textContent).toContain('bubblewrap is not installed');
+    expect(within(card).getByTestId('benchmark-speed').textContent).toBe('2.6 M samples/s');
+
+    fireEvent.change(within(card).getByLabelText('Device to benchmark'), { target: { value: 'CUDA' } });
+    fireEvent.click(within(card).getByRole('button', { name: 'Run benchmark' }));
+    await waitFor(() => expect(h.agent.mutations()).toEqual([{ method: 'POST', path: '/api/v1/render/benchmark', body: { device: 'CUDA' } }]));
+    await waitFor(() => expect(rows().some((r) => r.textContent?.includes('Benchmark (CUDA)'))).toBe(true));
+  });
+
+  it('before any job, says the Blender is looked for when the next job starts', async () => {
+    await openJobs();
+    const card = await screen.findByTestId('engine-card');
+    await waitFor(() => expect(within(card).getByTestId('engine-blender').textContent).toMatch(/Looked for when the next job starts/));
+    expect(within(card).queryByTestId('benchmarks')).toBeNull();
+  });
+});
 });

@@ -40,4 +40,23 @@ describe('settings page', () => {
     expect(await screen.findByRole('heading', { name: 'Welcome to Offhours' })).toBeTruthy();
     expect(h.agent.mutations()).toEqual([{ method: 'PATCH', path: '/api/v1/settings', body: { consent: { accepted: false } } }]);
   });
+
+  it('saves the Blender path the user types, refuses a relative one next to the field, and clears it back to automatic', async () => {
+    const h = await renderDashboard();
+    const field = () => screen.getByTestId('blender-path') as HTMLInputElement;
+    expect(field().value).toBe('');
+    fireEvent.change(field(), { target: { value: 'blender' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    expect(await screen.findByText('an absolute path')).toBeTruthy();
+    expect(h.agent.mutations()).toEqual([]);
+
+    fireEvent.change(field(), { target: { value: '  /opt/blender-4.2/blender ' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(h.agent.mutations()).toEqual([{ method: 'PATCH', path: '/api/v1/settings', body: { render: { blenderPath: '/opt/blender-4.2/blender' } } }]));
+    await waitFor(() => expect(field().value).toBe('/opt/blender-4.2/blender'));
+
+    fireEvent.click(await screen.findByRole('button', { name: 'Find it automatically' }));
+    await waitFor(() => expect(h.agent.mutations().at(-1)).toEqual({ method: 'PATCH', path: '/api/v1/settings', body: { render: { blenderPath: null } } }));
+    await waitFor(() => expect(field().value).toBe(''));
+  });
 });

@@ -50,6 +50,9 @@ class FakeWorker implements WorkerConnection {
     this.engine?.kill('SIGKILL');
     this.self.kill('SIGKILL');
   }
+  get exited(): boolean {
+    return this.self.exitCode !== null || this.self.signalCode !== null;
+  }
 }
 
 function result(outcome: 'succeeded' | 'failed', frames: number[]): RenderResult {
@@ -75,6 +78,9 @@ describe('supervisor decisions (fake worker)', () => {
     for (const w of workers.splice(0)) w.kill();
   });
 
+  // The workers that were given a job (a spare forked ahead of time gets one only when taken).
+  const started = () => workers.filter((w) => w.sent.some((m) => m.type === 'start'));
+
   const starter: WorkerStarter = {
     start: async () => {
       const w = new FakeWorker(spawn('sleep', ['60'], { stdio: 'ignore' }));
@@ -97,7 +103,7 @@ describe('supervisor decisions (fake worker)', () => {
   it('pauses the engine group with SIGSTOP, resumes it, and a release re-queues with the frames done', async () => {
     const { a, id } = await setup();
     await a.waitJob(id, inState('running'), 'running');
-    const first = workers[0]!;
+    const first = started()[0]!;
     const engine = first.engine!.pid!;
     await a.signals(userBack);
     await a.waitJob(id, inState('paused'), 'paused');
@@ -110,8 +116,8 @@ describe('supervisor decisions (fake worker)', () => {
     expect(queued.reason?.code).toBe('released');
     expect(first.sent.some((m) => m.type === 'release')).toBe(true);
     await a.signals(gameEnds);
-    await waitFor(() => workers.length === 2 && workers[1]!.sent.find((m) => m.type === 'start'), 'a second start');
-    const start = workers[1]!.sent.find((m) => m.type === 'start') as Extract<AgentToWorker, { type: 'start' }>;
+    await waitFor(() => started().length === 2, 'a second start');
+    const start = started()[1]!.sent.find((m) => m.type === 'start') as Extract<AgentToWorker, { type: 'start' }>;
     expect(start.framesDone).toEqual([1]);
     expect(start.jobDir).toBe(join(a.dataDir, 'jobs', id));
   });
@@ -120,8 +126,8 @@ describe('supervisor decisions (fake worker)', () => {
     const { a, id } = await setup();
     await a.waitJob(id, inState('running'), 'running');
     const own = a.agent.jobs!.ownPids();
-    expect(own.has(workers[0]!.pid)).toBe(true);
-    expect(own.has(workers[0]!.engine!.pid!)).toBe(true);
+    expect(own.has(started()[0]!.pid)).toBe(true);
+    expect(own.has(started()[0]!.engine!.pid!)).toBe(true);
   });
 
   it('skips console output for a client that stops reading, without dropping it or the fast one', async () => {
@@ -145,7 +151,7 @@ describe('supervisor decisions (fake worker)', () => {
     const chunk = 'x'.repeat(256 * 1024);
     const total = 64 * chunk.length;
     for (let i = 0; i < 64; i++) {
-      workers[0]!.emit({ type: 'console', data: chunk });
+      started()[0]!.emit({ type: 'console', data: chunk });
       await new Promise((r) => setTimeout(r, 20));
     }
     await waitFor(() => fast.bytes() === total, 'the fast client to get everything');
@@ -155,6 +161,21 @@ describe('supervisor decisions (fake worker)', () => {
     expect(slow.bytes()).toBeLessThan(total);
     fast.ws.close();
     slow.ws.close();
+  });
+
+  it('keeps one spare worker while work may start, hands it the next job, and stops it when a game starts', async () => {
+    const { a, id } = await setup();
+    await a.waitJob(id, inState('running'), 'running');
+    // The job's worker, plus one spare forked for the next job.
+    await waitFor(() => workers.filter((w) => !w.exited).length === 2, 'a spare next to the running worker');
+    const spare = workers.find((w) => !w.exited && !started().includes(w))!;
+    expect(spare.sent).toEqual([]);
+    await a.signals(gameStarts);
+    await a.waitJob(id, inState('queued'), 'released');
+    await waitFor(() => spare.exited, 'the spare to be stopped while the game runs');
+    await a.signals(gameEnds);
+    await a.waitJob(id, inState('running'), 'running again');
+    expect(started().length).toBe(2);
   });
 
   it('starts nothing while draining', async () => {
@@ -167,7 +188,9 @@ describe('supervisor decisions (fake worker)', () => {
     const r = await a.call('POST', '/jobs', { kind: 'render', blendFile: blend, frames: { start: 1, end: 1 }, device: 'CPU' });
     await new Promise((res) => setTimeout(res, 300));
     expect((await a.job(r.json.id)).state).toBe('queued');
-    expect(workers).toEqual([]);
+    expect(started()).toEqual([]);
+    // Nothing may start, so no spare waits either.
+    await waitFor(() => workers.every((w) => w.exited), 'any spare worker to be stopped');
     await a.call('POST', '/sharing', { mode: 'on' });
     await a.waitJob(r.json.id, inState('running'), 'running once sharing is on');
   });

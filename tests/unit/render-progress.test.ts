@@ -165,7 +165,7 @@ describe('render monitor', () => {
     const good = new RenderMonitor({ frames: { start: 1, end: 3 }, nonce: nonceOf(CYCLES) });
     good.push(CYCLES);
     good.end();
-    expect(good.effective).toEqual({ width: 64, height: 64, engine: 'CYCLES' });
+    expect(good.effective).toEqual({ width: 64, height: 64, engine: 'CYCLES', samples: null });
     expect(good.fatal).toBeNull();
     expect(good.progress).toMatchObject({ framesDone: 3 });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SettingsStore } from '../../agent/settings-store.js';
 import { migrateSettings, type Migration } from '../../agent/settings-migrations.js';
-import { defaultSettings } from '../../protocol/index.js';
+import { SETTINGS_SCHEMA_VERSION, defaultPolicy, defaultSettings } from '../../protocol/index.js';
 import { sharingView } from '../../agent/sharing.js';
 import { useTempDirs } from '../support/tmp.js';
 
@@ -82,6 +82,16 @@ describe('settings store', () => {
     const { value, from } = migrateSettings(JSON.parse(readFileSync(join(dir, 'settings.json'), 'utf8')), migrations, 3);
     expect(from).toBe(1);
     expect(value).toEqual({ schemaVersion: 3, startAtLogin: true, consent: { acceptedAt: null, version: 0 }, sharing: { mode: 'off', until: null, changedAt: null } });
+  });
+
+  it('brings a version 2 file (policy, no render settings) to the current version: Blender is looked for as before', async () => {
+    const dir = tmp();
+    const v2 = { schemaVersion: 2, consent: { acceptedAt: '2026-01-01T00:00:00.000Z', version: 1 }, startAtLogin: true, sharing: { mode: 'on', until: null, changedAt: null }, policy: defaultPolicy() };
+    writeFileSync(join(dir, 'settings.json'), JSON.stringify(v2));
+    const store = await SettingsStore.open(dir);
+    expect(store.loaded.migratedFrom).toBe(2);
+    expect(store.loaded.recovery).toBeNull();
+    expect(store.get()).toEqual({ ...v2, schemaVersion: SETTINGS_SCHEMA_VERSION, render: { blenderPath: null } });
   });
 
   it('treats a missing migration step as unreadable rather than guessing', () => {

@@ -4,7 +4,7 @@
 // `--` is Blender's to ignore and Cycles' (and our setup script's) to read.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { CyclesDevice, FrameRange, RenderDeviceChoice, RenderFailureCode } from '../../protocol/index.js';
+import type { CyclesDevice, FrameRange, GpuHint, RenderDeviceChoice, RenderFailureCode } from '../../protocol/index.js';
 import type { PreparedJob } from './job-files.js';
 import { bwrapArgs, type SandboxPlan } from './sandbox.js';
 
@@ -44,12 +44,6 @@ export function blenderArgs(i: BlenderArgsInput): string[] {
   else args.push('-s', String(start), '-e', String(end), '-a');
   args.push('--', '--cycles-device', cyclesDeviceArg(i.device, i.withCpu), '--offhours-job', i.jobFile);
   return args;
-}
-
-/** A graphics adapter as the OS reports it (systeminformation's graphics().controllers). */
-export interface GpuHint {
-  vendor?: string;
-  model?: string;
 }
 
 const RANK: CyclesDevice[] = ['OPTIX', 'CUDA', 'HIP', 'METAL', 'ONEAPI', 'CPU'];

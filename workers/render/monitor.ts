@@ -10,6 +10,8 @@ export interface Effective {
   width: number;
   height: number;
   engine: string;
+  /** Samples per pixel the scene will render with, when the script could tell. */
+  samples: number | null;
 }
 
 export interface RenderMonitorOptions {
@@ -31,6 +33,8 @@ export class RenderMonitor {
   private savedBeforeFatalSet: Set<number> | null = null;
   private effectiveValue: Effective | null = null;
   private progressValue: RenderProgress;
+  private renderSeconds = 0;
+  private framesTimed = 0;
 
   constructor(private readonly opts: RenderMonitorOptions) {
     this.tracker = new ProgressTracker(opts.frames);
@@ -59,6 +63,10 @@ export class RenderMonitor {
 
     const parsed = parseLine(line);
     if (parsed?.kind === 'saved' && parsed.frame !== null) this.saved.add(parsed.frame);
+    if (parsed?.kind === 'frame-time') {
+      this.renderSeconds += Math.max(0, parsed.totalS - (parsed.savingS ?? 0));
+      this.framesTimed++;
+    }
 
     if (this.scanner.push(line) && !this.savedBeforeFatalSet) this.savedBeforeFatalSet = new Set(this.saved);
 
@@ -86,6 +94,11 @@ export class RenderMonitor {
     return this.effectiveValue;
   }
 
+  /** Blender's own time for the frames it finished (saving excluded), and how many it timed. */
+  get frameTimes(): { renderS: number; frames: number } {
+    return { renderS: this.renderSeconds, frames: this.framesTimed };
+  }
+
   get tail(): readonly string[] {
     return this.lines;
   }
@@ -95,7 +108,8 @@ function parseEffective(json: string): Effective | null {
   try {
     const v = JSON.parse(json) as Partial<Effective>;
     if (Number.isInteger(v.width) && Number.isInteger(v.height) && v.width! > 0 && v.height! > 0) {
-      return { width: v.width!, height: v.height!, engine: String(v.engine ?? '') };
+      const samples = Number.isInteger(v.samples) && v.samples! > 0 ? v.samples! : null;
+      return { width: v.width!, height: v.height!, engine: String(v.engine ?? ''), samples };
     }
   } catch {}
   return null;

@@ -57,3 +57,30 @@ export async function killGroupAndWait(pgid: number, timeoutMs = 5_000): Promise
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/**
+ * Asks the engine to stop: SIGTERM to every member of the group except bubblewrap, then SIGCONT so
+ * a paused engine sees it. bubblewrap must not get it: it would die at once and, with
+ * --die-with-parent, take the engine with it by SIGKILL, before the engine could finish writing.
+ * Once the engine exits, bubblewrap exits on its own.
+ */
+export function askGroupToStop(pgid: number): void {
+  if (process.platform !== 'linux') {
+    signalGroup(pgid, 'SIGTERM');
+    signalGroup(pgid, 'SIGCONT');
+    return;
+  }
+  for (const pid of liveGroupMembers(pgid)) {
+    let comm: string;
+    try {
+      comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    if (comm === 'bwrap') continue;
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {}
+  }
+  signalGroup(pgid, 'SIGCONT');
+}

@@ -9,21 +9,20 @@
 // signals, and pause/kill rely on them). Either way the engine's pid is its process group id:
 // node-pty's child calls setsid() (session and group leader), a pipe child is spawned detached.
 import { spawn } from 'node:child_process';
-import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants as osConstants, setPriority } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import type * as NodePty from 'node-pty';
-import type { CyclesDevice, RenderFailure, RenderJobSpec, RenderProgress, RenderResult, RenderSandbox } from '../../protocol/index.js';
+import type { CyclesDevice, EngineEnvironment, RenderFailure, RenderJobSpec, RenderProgress, RenderResult, RenderSandbox } from '../../protocol/index.js';
 import { buildInvocation, type Invocation } from './command.js';
 import { JobFilesError, prepareJob, type PreparedJob } from './job-files.js';
 import { RenderMonitor } from './monitor.js';
 import { decideOutcome, exitFromSandbox, type EngineExit } from './outcome.js';
-import { killGroupAndWait, signalGroup } from './process-group.js';
-import { blenderDirsToExpose, defaultHiddenPaths, findBubblewrap, probeBubblewrap, type SandboxPlan } from './sandbox.js';
+import { askGroupToStop, killGroupAndWait, signalGroup } from './process-group.js';
+import { sandboxHide, type SandboxMode } from './environment.js';
+import { blenderDirsToExpose, findBubblewrap, probeBubblewrap, type SandboxPlan } from './sandbox.js';
 
-/** `auto`: bubblewrap whenever it works here; `required`: fail rather than run without it. */
-export type SandboxMode = 'auto' | 'off' | 'required';
+export type { SandboxMode } from './environment.js';
 
 export interface RenderEngineOptions {
   spec: RenderJobSpec;
@@ -39,6 +38,9 @@ export interface RenderEngineOptions {
   /** Overrides spec.threads (the user's core limit wins over the job's wish). */
   threads?: number;
   sandbox?: SandboxMode;
+  /** The probe an earlier run made with this Blender (resolveEngineEnvironment), so this run
+   * does not start Blender once more just to see that bubblewrap works. */
+  probed?: EngineEnvironment['sandbox'];
   /** Extra directories to hide in the sandbox, e.g. the data directory. */
   hide?: string[];
   signal?: AbortSignal;
@@ -116,14 +118,13 @@ async function sandboxPlan(o: RenderEngineOptions, job: PreparedJob, device: Cyc
   if (mode === 'off') return null;
   const bwrap = findBubblewrap();
   if (!bwrap) return mode === 'required' ? 'bubblewrap is not installed (Linux only; Debian package `bubblewrap`)' : null;
-  const hide = defaultHiddenPaths(undefined, undefined).concat(o.hide ?? []).map((p) => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return p;
-    }
-  });
-  const probe = await probeBubblewrap(bwrap, o.blender, hide);
+  const hide = sandboxHide(o.hide ?? []);
+  const probe =
+    o.probed && o.probed.bwrap === bwrap
+      ? o.probed.kind === 'bubblewrap'
+        ? ({ ok: true } as const)
+        : ({ ok: false, reason: o.probed.note ?? 'bubblewrap did not work here' } as const)
+      : await probeBubblewrap(bwrap, o.blender, hide);
   if (!probe.ok) return mode === 'required' ? probe.reason : null;
   return { bwrap, jobDir: job.jobDir, hide, readOnly: blenderDirsToExpose(o.blender, hide), gpu: device !== 'CPU' };
 }
@@ -181,7 +182,7 @@ export async function startRender(o: RenderEngineOptions): Promise<RenderRun> {
   const onAbort = () => {
     if (aborted || pid === undefined) return;
     aborted = true;
-    signalGroup(pid, 'SIGTERM');
+    askGroupToStop(pid);
     killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), o.killGraceMs ?? 5_000);
   };
   o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -206,8 +207,7 @@ export async function startRender(o: RenderEngineOptions): Promise<RenderRun> {
         return;
       }
       const eff = monitor.effective;
-      resolve(
-        await decideOutcome({
+      const result = await decideOutcome({
           spec: o.spec,
           framesDir: job.framesDir,
           exit: plan ? exitFromSandbox(exit) : exit,
@@ -218,13 +218,22 @@ export async function startRender(o: RenderEngineOptions): Promise<RenderRun> {
           device,
           sandbox,
           wallS,
-        }),
-      );
+        });
+      resolve(withSpeed(result, monitor, o.spec.samples ?? eff?.samples ?? null));
     };
     void engine.ended.then(({ exit, error }) => finish(exit, error));
   });
 
   return { pid, sandbox, device, monitor, console: engine.kind, done };
+}
+
+/** Pixels x samples per second over the frames Blender timed, when the sample count is known. */
+function withSpeed(result: RenderResult, monitor: RenderMonitor, samples: number | null): RenderResult {
+  const { renderS, frames } = monitor.frameTimes;
+  const frame = result.frames[0];
+  if (result.outcome !== 'succeeded' || !samples || !frame || frames === 0 || renderS <= 0) return result;
+  const samplesPerSecond = Math.round((frame.width * frame.height * samples * frames) / renderS);
+  return { ...result, speed: { samplesPerSecond, renderS } };
 }
 
 interface SpawnedEngine {

@@ -327,7 +327,13 @@ def configure(scene):
     if samples and hasattr(scene, "eevee"):
         scene.eevee.taa_render_samples = int(samples)
 
-    return {"width": width, "height": height, "engine": render.engine}
+    # The sample count that will be rendered, for the speed figure (pixels x samples / second).
+    effective_samples = None
+    if render.engine == "CYCLES" and hasattr(scene, "cycles"):
+        effective_samples = int(scene.cycles.samples)
+    elif hasattr(scene, "eevee"):
+        effective_samples = int(getattr(scene.eevee, "taa_render_samples", 0)) or None
+    return {"width": width, "height": height, "engine": render.engine, "samples": effective_samples}
 
 
 def main():

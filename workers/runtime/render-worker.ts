@@ -2,6 +2,7 @@
 // engine run per contiguous range), reports the engine's process group, progress, console and each
 // saved frame, and finishes with the honest result. A release or cancel kills the engine group at
 // once; the result then lists the frames that were good, so the job can resume after them.
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
   AgentToWorker,
@@ -12,17 +13,22 @@ import {
   type RenderedFrame,
   renderFrameFileName,
 } from '../../protocol/index.js';
-import { findBlender } from '../render/find-blender.js';
+import { buildBenchmarkScene } from '../render/benchmark.js';
+import { chooseDevice, shouldRetryOnCpu } from '../render/command.js';
+import { resolveEngineEnvironment } from '../render/environment.js';
 import { decideOutcome } from '../render/outcome.js';
 import { checkPngFile } from '../render/png.js';
 import { parseLine } from '../render/progress.js';
-import { signalGroup } from '../render/process-group.js';
+import { askGroupToStop, signalGroup } from '../render/process-group.js';
 import { startRender } from '../render/render-engine.js';
 import type { AgentChannel } from './channel.js';
 import { ConsoleBatcher } from './console-batcher.js';
 import { remainingRanges } from './frame-ranges.js';
 
 type Start = Extract<AgentToWorker, { type: 'start' }>;
+
+/** Between SIGTERM and SIGKILL of a canceled engine; the agent waits longer before it kills the worker. */
+export const ENGINE_CANCEL_GRACE_MS = 2_000;
 
 export function runRenderWorker(channel: AgentChannel, exit: (code: number) => void): void {
   const send = (msg: WorkerToAgent) => channel.send(WorkerToAgent.parse(msg));
@@ -34,6 +40,14 @@ export function runRenderWorker(channel: AgentChannel, exit: (code: number) => v
 
   const killEngine = () => {
     if (enginePid !== undefined) signalGroup(enginePid, 'SIGKILL');
+  };
+  // A cancel asks first: SIGTERM lets Blender finish writing what it has open; a paused
+  // (SIGSTOPped) engine only sees it once continued. Whatever is left after the grace is killed.
+  const askEngineToStop = () => {
+    const pid = enginePid;
+    if (pid === undefined) return;
+    askGroupToStop(pid);
+    setTimeout(() => signalGroup(pid, 'SIGKILL'), ENGINE_CANCEL_GRACE_MS).unref();
   };
 
   // Nothing of ours outlives the agent: no agent, no engine, no worker.
@@ -60,11 +74,14 @@ export function runRenderWorker(channel: AgentChannel, exit: (code: number) => v
         send({ type: 'pong', seq: msg.seq });
         break;
       case 'release':
-      case 'cancel':
-        stopping ??= msg.type;
-        // SIGKILL at once: a release must free memory now, and a paused (SIGSTOPped) engine would
-        // never see a SIGTERM anyway.
+        stopping ??= 'release';
+        // SIGKILL at once: a release must free memory now (a game is starting).
         killEngine();
+        abort?.abort();
+        break;
+      case 'cancel':
+        stopping ??= 'cancel';
+        askEngineToStop();
         abort?.abort();
         break;
       case 'start':
@@ -89,16 +106,26 @@ export function runRenderWorker(channel: AgentChannel, exit: (code: number) => v
     const total = spec.frames.end - spec.frames.start + 1;
     const good = new Map<number, RenderedFrame>();
     const doneBefore = new Set(msg.framesDone.filter((f) => f >= spec.frames.start && f <= spec.frames.end));
-    let blender = msg.blender;
-    if (blender === null) {
-      const found = await findBlender(null);
-      if (!('ok' in found) || !found.ok) return failed(spec, { code: found.code, text: found.message });
-      blender = found.path;
+    const hide = [dirname(dirname(jobDir))];
+    const env = await resolveEngineEnvironment({ setting: msg.blender, known: msg.known, hide, sandbox: 'auto' });
+    if (!env.ok) return failed(spec, env.failure);
+    if (env.fresh) send({ type: 'environment', environment: env.environment });
+    const blender = env.environment.blender.path;
+    let device = chooseDevice(spec.device, msg.gpus);
+    if (msg.buildScene === 'benchmark' && !existsSync(join(jobDir, msg.scene))) {
+      const size = spec.resolution ?? { width: 128, height: 128 };
+      const error = await buildBenchmarkScene({ blender, workDir: jobDir, out: join(jobDir, msg.scene), resolution: size.width, samples: spec.samples ?? 64 });
+      if (error) return failed(spec, { code: 'python_error', text: `The benchmark scene could not be built: ${error.trim()}` });
     }
     const started = performance.now();
     let last: RenderResult | null = null;
-    for (const frames of remainingRanges(spec.frames, doneBefore)) {
-      if (stopping) break;
+    let renderS = 0;
+    let timedSamples = 0;
+    const ranges = remainingRanges(spec.frames, doneBefore);
+    // `stopping` is set by a message that arrives while the engine runs (an await below).
+    // eslint-disable-next-line no-unmodified-loop-condition
+    while (ranges.length > 0 && !stopping) {
+      const frames = ranges[0]!;
       abort = new AbortController();
       const already = doneBefore.size + good.size;
       const run = await startRender({
@@ -106,11 +133,13 @@ export function runRenderWorker(channel: AgentChannel, exit: (code: number) => v
         jobDir,
         scene: msg.scene,
         blender,
+        device,
+        probed: env.environment.sandbox,
         // The job directory lives inside the data directory: the rest of it (token, settings,
         // other jobs) stays out of the sandbox.
-        hide: [dirname(dirname(jobDir))],
+        hide,
         signal: abort.signal,
-        killGraceMs: 0,
+        killGraceMs: ENGINE_CANCEL_GRACE_MS,
         onOutput: (chunk) => batcher.push(chunk),
         onProgress: (p) => send({ type: 'progress', progress: overall(p, already, frames.end - frames.start + 1, total) }),
         onLine: (line) => {
@@ -121,11 +150,28 @@ export function runRenderWorker(channel: AgentChannel, exit: (code: number) => v
       enginePid = run.pid;
       if (run.pid !== undefined) send({ type: 'engine', pid: run.pid, sandbox: run.sandbox, device: run.device });
       // A stop that arrived while the engine was being set up.
-      if (stopping) killEngine();
+      if (stopping === 'release') killEngine();
+      else if (stopping === 'cancel') askEngineToStop();
       last = await run.done;
       enginePid = undefined;
       for (const f of last.frames) good.set(f.frame, f);
-      if (last.outcome !== 'succeeded') break;
+      if (last.speed) {
+        renderS += last.speed.renderS;
+        timedSamples += last.speed.samplesPerSecond * last.speed.renderS;
+      }
+      if (last.outcome === 'succeeded') {
+        ranges.shift();
+        continue;
+      }
+      // A GPU that fails (out of memory, a driver error) gets the rest of the range redone on the
+      // CPU once: slower, but the job finishes instead of failing on this machine's GPU.
+      if (!stopping && last.failure && shouldRetryOnCpu(last.failure.code, device)) {
+        batcher.push(`\r\n[offhours] ${last.failure.text} Rendering the remaining frames on the CPU instead.\r\n`);
+        device = 'CPU';
+        ranges.splice(0, ranges.length, ...remainingRanges(spec.frames, new Set([...doneBefore, ...good.keys()])));
+        continue;
+      }
+      break;
     }
     if (last && last.outcome !== 'succeeded') return { ...last, jobId: spec.jobId, frames: sorted(good), wallS: elapsed(started) };
     if (stopping) return failed(spec, { code: 'aborted', text: 'The render was stopped before it finished.' }, sorted(good));
@@ -141,7 +187,7 @@ export function runRenderWorker(channel: AgentChannel, exit: (code: number) => v
       sandbox: last?.sandbox ?? 'none',
       wallS: elapsed(started),
     });
-    return all;
+    return renderS > 0 && all.outcome === 'succeeded' ? { ...all, speed: { samplesPerSecond: Math.round(timedSamples / renderS), renderS } } : all;
   }
 }
 
