@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import {
   DATA_FILES,
   DEFAULT_AGENT_PORT,
+  type EnergySettings,
   type Policy,
   type Problem,
   type SettingsPatch,
@@ -36,6 +37,14 @@ import { UserFacingError } from './errors.js';
 import { defaultRendererDir } from './renderer-dir.js';
 import { JobSupervisor, type SupervisorOptions } from './jobs/supervisor.js';
 import { forkStarter, type WorkerStarter } from './jobs/worker-starter.js';
+import { Ledger } from './ledger/ledger.js';
+import { TariffStore } from './energy/tariff-store.js';
+import { PowerSampler, type PowerSamplerOptions } from './energy/power-sampler.js';
+import { CalibrationError, EnergyService } from './energy/energy-service.js';
+import { parseTariffCsv } from './energy/tariff-csv.js';
+import { NvidiaSmiSampler } from './signals/nvidia-smi-sampler.js';
+import type { EnergyApi } from './api/energy-routes.js';
+import { HttpError } from './api/http-util.js';
 
 export const AGENT_VERSION: string = __OFFHOURS_VERSION__;
 
@@ -59,6 +68,8 @@ export interface AgentOptions {
   jobs?: Partial<Omit<SupervisorOptions, 'dataDir' | 'starter' | 'log' | 'now'>>;
   /** How often the policy re-evaluates without a signal change. */
   tickMs?: number;
+  /** The power sampler's sources and cadence (tests point it at a sysfs-shaped temp dir). */
+  power?: Partial<PowerSamplerOptions>;
   /** When the port is taken, take any free one instead of failing (inside the app, whose window
    * learns the address from the agent; a headless agent keeps its fixed, documented port). */
   portFallback?: boolean;
@@ -83,6 +94,8 @@ export interface RunningAgent {
   signals: SignalStore;
   /** The job supervisor, unless opts.executor replaced it. */
   jobs: JobSupervisor | null;
+  energy: EnergyService;
+  ledger: Ledger;
   stop(): Promise<void>;
 }
 
@@ -111,6 +124,8 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
   let stopSources: (() => Promise<unknown>) | undefined;
   let stopPolicy: (() => void) | undefined;
   let supervisor: JobSupervisor | null = null;
+  let ledger: Ledger | undefined;
+  let energyService: EnergyService | undefined;
   try {
     log = createFileLogger({ dir: join(dataDir, DATA_FILES.logsDir), echo: opts.echoLogs ?? false, level: opts.logLevel ?? 'info', now });
     const problems: Problem[] = [];
@@ -140,6 +155,46 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     const startedAt = now().toISOString();
     const listeners = new Set<(s: Status) => void>();
     let port = 0;
+
+    // Money and electricity: the ledger, the tariffs, the power sampler (sharing the one nvidia-smi
+    // stream with the GPU signal source), and the price as a policy signal.
+    ledger = Ledger.open(dataDir, { now });
+    if (ledger.recovered.tornTail) log.warn('the ledger ended in a half-written batch (crash?); it was dropped');
+    if (ledger.recovered.damagedLines.length > 0) {
+      log.error('damaged lines in the ledger were skipped', { lines: ledger.recovered.damagedLines });
+      problems.push({ code: 'ledger_damaged', text: `${ledger.recovered.damagedLines.length} damaged line(s) in the earnings ledger were skipped; see the log.`, at: now().toISOString() });
+    }
+    const tariffStore = new TariffStore(dataDir, now);
+    if (tariffStore.recovery) {
+      log.error('the tariff file could not be read; kept it aside', { ...tariffStore.recovery });
+      problems.push({ code: 'tariffs_recovered', text: `Your tariffs could not be read because ${tariffStore.recovery.reason}. The file was kept as ${tariffStore.recovery.keptAs}; enter them again on the Power page.`, at: tariffStore.recovery.at });
+    }
+    const signalStore = new SignalStore(now);
+    const gpuSampler = !opts.sources && (process.platform === 'linux' || process.platform === 'win32') ? new NvidiaSmiSampler({ env: process.env, log: log.child({ part: 'nvidia-smi' }) }) : null;
+    const busy = (): ReadonlySet<string> => new Set(Object.keys(executor.activeWork()));
+    const sampler = new PowerSampler({
+      nvidia: gpuSampler,
+      cpu: { logicalCores: cpus().length },
+      settings: () => store.get().energy,
+      busy: (device) => busy().has(device),
+      log: log.child({ part: 'power' }),
+      ...opts.power,
+    });
+    energyService = new EnergyService({
+      dataDir,
+      sampler,
+      ledger,
+      tariffs: tariffStore,
+      settings: () => store.get().energy,
+      flatPrice: () => store.get().policy.flatPrice,
+      timeZone: () => store.get().policy.timeZone ?? systemTimeZone(),
+      sink: signalStore,
+      busy,
+      log: log.child({ part: 'energy' }),
+      now,
+    });
+    const energy = energyService;
+    const books = ledger;
     // GPUs stay resources once seen: a driver hiccup must pause a GPU's work (its readings go
     // stale), not make the GPU and the rules that name it disappear.
     const gpusSeen = new Map<string, string>();
@@ -154,14 +209,15 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
           // The labels the GPU sensors give ("NVIDIA GeForce RTX 3080", "AMD GPU (…)") are what
           // the worker reads to pick a Cycles backend for `auto`.
           gpus: () => [...gpusSeen.values()].map((label) => ({ model: label })),
+          energy,
           ...opts.jobs,
         });
     const executor: WorkExecutor = opts.executor ?? supervisor ?? noWorkExecutor;
     const headless = opts.headless ?? true;
 
     // Signals and the policy engine.
-    const signalStore = new SignalStore(now);
-    const sources = opts.sources ?? (await import('./signals/default-sources.js')).createDefaultSources({ platform: process.platform, electron: !headless, env: process.env });
+    const sources =
+      opts.sources ?? (await import('./signals/default-sources.js')).createDefaultSources({ platform: process.platform, electron: !headless, env: process.env, ...(gpuSampler ? { gpuSampler } : {}) });
     const resources = (): ResourceInfo[] => [
       ...(() => {
         for (const d of sources.flatMap((src) => src.devices?.() ?? [])) gpusSeen.set(d.id, d.label);
@@ -259,6 +315,8 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
             }
           });
           settingsRevision++;
+          // The flat price on the Schedule page is the price while no tariff is active.
+          if (patch.policy) energy.publishPrice();
           if (patch.consent) journal?.append({ type: 'consent', accepted: patch.consent.accepted, ...(patch.consent.accepted ? { version: patch.consent.version } : {}) });
           log?.info('settings changed', { fields: Object.keys(patch) });
           armSnooze();
@@ -299,7 +357,59 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
         return () => listeners.delete(l);
       },
       ...(supervisor ? { jobs: supervisor } : {}),
+      energy: energyApi(),
     };
+
+    function energyApi(): EnergyApi {
+      const settingsChanged = async (change: (e: EnergySettings) => void) => {
+        const updated = await store.update((d) => change(d.energy));
+        settingsRevision++;
+        publish();
+        return updated.energy;
+      };
+      return {
+        power: () => energy.view(busy()),
+        patchSettings: (patch) =>
+          serial(() =>
+            settingsChanged((e) => {
+              if (patch.psuEfficiency !== undefined) e.psuEfficiency = patch.psuEfficiency;
+              if (patch.calibrationFactor !== undefined) {
+                e.calibrationFactor = patch.calibrationFactor;
+                e.calibratedAt = patch.calibrationFactor === 1 ? null : now().toISOString();
+              }
+            }),
+          ),
+        calibrate: (req) =>
+          serial(async () => {
+            let factor: number;
+            try {
+              factor = energy.calibrate(req, busy());
+            } catch (err) {
+              if (err instanceof CalibrationError) throw new HttpError(409, err.code, err.message);
+              if (err instanceof RangeError) throw new HttpError(400, 'invalid_request', err.message, [{ path: 'meterLoadWatts', message: err.message }]);
+              throw err;
+            }
+            log?.info('power calibrated against a wall meter', { device: req.device, factor });
+            return settingsChanged((e) => {
+              e.calibrationFactor = Math.round(factor * 1000) / 1000;
+              e.calibratedAt = now().toISOString();
+            });
+          }),
+        tariffs: () => tariffStore.get(),
+        putTariffs: (next) => {
+          const saved = tariffStore.put(next);
+          log?.info('tariffs saved', { active: saved.active, count: saved.tariffs.length });
+          engine.evaluate();
+          return saved;
+        },
+        previewTariffCsv: (body) => {
+          const r = parseTariffCsv(body.csv, body.unit ? { unit: body.unit } : {});
+          return { slots: r.slots, errors: r.errors, unit: r.unit };
+        },
+        earnings: (q) => books.query(q),
+        exportCsv: (from, to, zone) => books.exportCsv(from, to, zone),
+      };
+    }
 
     const gamesConfig = () => store.get().policy.games;
     for (const src of sources) {
@@ -310,6 +420,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       }
     }
     stopSources = () => Promise.all(sources.map(async (src) => src.stop()));
+    energy.start();
     stopPolicy = () => {
       engine.stop();
       keepAwake.stop();
@@ -339,6 +450,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     const jr = journal;
     const lg = log;
     const sup = supervisor;
+    const ledgerRef = ledger;
     return {
       url,
       port,
@@ -349,6 +461,8 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       engine,
       signals: signalStore,
       jobs: sup,
+      energy,
+      ledger: ledger,
       stop() {
         stopping ??= (async () => {
           clearTimeout(snoozeTimer);
@@ -356,6 +470,8 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
           keepAwake.stop();
           await sup?.close();
           await stopSources?.();
+          await energy.stop();
+          ledgerRef.close();
           await server.close();
           jr.append({ type: 'agent-stopped', pid: process.pid });
           jr.close();
@@ -371,6 +487,8 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     stopPolicy?.();
     await supervisor?.close().catch(() => undefined);
     await stopSources?.().catch(() => undefined);
+    await energyService?.stop().catch(() => undefined);
+    ledger?.close();
     await api?.close().catch(() => undefined);
     journal?.close();
     log?.close();

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { isoDateTime, Reason } from './common.js';
 import { Decision, Policy, defaultPolicy } from './policy.js';
 import { JobSummary } from './jobs.js';
+import { EnergySettings, defaultEnergySettings } from './energy-api.js';
 
 export { isoDateTime, Reason };
 
@@ -65,7 +66,7 @@ export type ManualSharing = z.infer<typeof ManualSharing>;
 
 // ---- settings -------------------------------------------------------------------------------
 
-export const SETTINGS_SCHEMA_VERSION = 3;
+export const SETTINGS_SCHEMA_VERSION = 4;
 
 export const Consent = z.object({
   /** When the user completed the first-run screen; null until then, and sharing stays off. */
@@ -95,6 +96,8 @@ export const Settings = z
     /** When each resource may be shared (schedule rules, idle, games, limits). */
     policy: Policy,
     render: RenderSettings,
+    /** PSU efficiency and the wall-meter calibration (tariffs live in their own file). */
+    energy: EnergySettings,
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;
@@ -108,6 +111,7 @@ export function defaultSettings(): Settings {
     sharing: { mode: 'off', until: null, changedAt: null },
     policy: defaultPolicy(),
     render: { blenderPath: null },
+    energy: defaultEnergySettings(),
   };
 }
 

@@ -16,6 +16,10 @@ export const DATA_FILES = {
   historyDir: 'history',
   /** Each device's last benchmark (small; rewritten whole). */
   renderBenchmarks: 'render-benchmarks.json',
+  /** The user's electricity tariffs (a dynamic price table can be large: not in settings.json). */
+  tariffs: 'tariffs.json',
+  /** The last runs' energy and cost, for the Power page and the profit figures (small). */
+  recentRuns: 'recent-runs.json',
 } as const;
 
 /** WebSocket subprotocols: the first names the protocol, the optional second carries the token

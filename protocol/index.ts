@@ -12,3 +12,4 @@ export * from './money.js';
 export * from './power.js';
 export * from './ledger.js';
 export * from './tariffs.js';
+export * from './energy-api.js';

@@ -56,6 +56,9 @@ export const Condition = z.discriminatedUnion('kind', [
       }
     }),
   z.object({ kind: z.literal('priceAtMost'), perKwh: DecimalAmount, ...base }).strict(),
+  /** The profit guard: what work on this device pays per hour, minus what its electricity costs
+   * per hour now, is at least this (in the price's currency; may be negative or zero). */
+  z.object({ kind: z.literal('netAtLeast'), perHour: DecimalAmount, ...base }).strict(),
   z.object({ kind: z.literal('foreignLoadBelow'), percent: z.number().int().min(1).max(100), ...base }).strict(),
 ]);
 export type Condition = z.infer<typeof Condition>;

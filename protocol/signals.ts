@@ -47,6 +47,8 @@ export const SIGNAL_VALUES = {
   /** The system is about to sleep (true) or has resumed (false). */
   suspended: z.boolean(),
   price: Price,
+  /** What work on the device pays and what its electricity costs, per hour (the profit guard). */
+  hourlyNet: z.object({ currency: Currency, earnPerHour: DecimalAmount, costPerHour: DecimalAmount }).strict(),
 } as const;
 
 export type SignalName = keyof typeof SIGNAL_VALUES;
@@ -54,7 +56,7 @@ export const SignalName = z.enum(Object.keys(SIGNAL_VALUES) as [SignalName, ...S
 export type SignalValue<N extends SignalName> = z.infer<(typeof SIGNAL_VALUES)[N]>;
 
 /** Signals that belong to one device and need `device`. */
-export const DEVICE_SIGNALS: ReadonlySet<SignalName> = new Set<SignalName>(['gpuTemperature', 'gpuForeignLoad']);
+export const DEVICE_SIGNALS: ReadonlySet<SignalName> = new Set<SignalName>(['gpuTemperature', 'gpuForeignLoad', 'hourlyNet']);
 
 export const SignalState = z.enum(['ok', 'not_available', 'stale', 'unknown']);
 export type SignalState = z.infer<typeof SignalState>;

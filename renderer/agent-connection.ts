@@ -6,12 +6,18 @@
 import {
   API_PREFIX,
   API_VERSION,
+  CalibrationRequest,
   CONSENT_VERSION,
   Decision,
+  EarningsQueryParams,
+  EarningsReport,
+  EnergySettings,
+  EnergySettingsPatch,
   FINAL_JOB_STATES,
   JobDetail,
   JobList,
   JobSummary,
+  PowerView,
   QueueBenchmark,
   QueueRenderJob,
   RenderEngineInfo,
@@ -23,6 +29,9 @@ import {
   SharingRequest,
   SignalsView,
   Status,
+  TariffCsvImport,
+  TariffCsvPreview,
+  TariffSettings,
   WS_CLOSE,
   WS_PROTOCOL,
   type FieldError,
@@ -152,6 +161,25 @@ export interface AgentConnection {
   loadRenderEngine(): Promise<QueryResult<RenderEngineInfo>>;
   /** Queues the benchmark on one device; it runs under the schedule like any job. */
   runBenchmark(device: RenderDeviceChoice): Promise<QueryResult<JobSummary>>;
+  /** Live power per device, the energy settings, the price now, profit per hour and the cost of
+   * recent jobs. A read: the Power page polls it while open. */
+  loadPower(): Promise<QueryResult<PowerView>>;
+  /** PSU efficiency or calibration factor. Out-of-range values come back as field errors before
+   * anything is sent; the agent's field errors too, for the form rather than the global alert. */
+  patchEnergySettings(patch: EnergySettingsPatch): Promise<QueryResult<EnergySettings>>;
+  /** Compares wall-meter readings with the agent's own figure for a device that is working now.
+   * Every failure (409 not_running included) comes back to the form, which explains what to do. */
+  calibrate(request: CalibrationRequest): Promise<QueryResult<EnergySettings>>;
+  loadTariffs(): Promise<QueryResult<TariffSettings>>;
+  /** Replaces all tariffs and the active choice in one PUT; field errors come back for the editor. */
+  saveTariffs(settings: TariffSettings): Promise<QueryResult<TariffSettings>>;
+  /** Parses a price table for a preview (slots, bad rows by line). Nothing is stored. */
+  previewTariffCsv(body: TariffCsvImport): Promise<QueryResult<TariffCsvPreview>>;
+  /** The ledger report for a range, bucketed by hour, day or month and optionally split. */
+  loadEarnings(params: EarningsQueryParams): Promise<QueryResult<EarningsReport>>;
+  /** Every ledger entry in the range as CSV text (the page turns it into a download: the token is
+   * a header, so a plain link cannot fetch it). */
+  exportEarningsCsv(params: { from: string; to: string; timeZone?: string | undefined }): Promise<QueryResult<string>>;
   /**
    * Receives one job's console: the agent's ring buffer first (replay), then live output. The
    * subscription survives reconnects: it is sent again on every new socket, and `onReset` is
@@ -192,6 +220,13 @@ function actionErrorOf(failure: AgentFailure): ActionError {
     return { code: failure.code, message: failure.message, ...(failure.fields ? { fields: failure.fields } : {}) };
   }
   return { code: failure.kind, message: failure.message };
+}
+
+/** A query string of the defined values, in a fixed order (the agent and the tests read it). */
+function searchOf(params: Record<string, string | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) search.set(key, value);
+  return search.toString();
 }
 
 export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
@@ -531,8 +566,9 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
   }
 
   /** `alertFieldErrors: false`: a rejection with field errors is returned, not raised as the
-   * global alert (the page that sent it shows each error next to its control). */
-  async function act(name: string, run: (tok: string) => Promise<void>, options: { alertFieldErrors?: boolean } = {}): Promise<ActionResult> {
+   * global alert (the page that sent it shows each error next to its control). `alert: false`:
+   * no rejection is raised as the global alert (the form explains each one itself). */
+  async function act(name: string, run: (tok: string) => Promise<void>, options: { alertFieldErrors?: boolean; alert?: boolean } = {}): Promise<ActionResult> {
     if (state.pending !== null) {
       return { ok: false, error: { code: 'busy', message: 'Another change is still being applied.' } };
     }
@@ -550,7 +586,8 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
         return { ok: false, error: actionErrorOf(failure) };
       }
       const actionError = actionErrorOf(failure);
-      const alert = options.alertFieldErrors !== false || !actionError.fields || actionError.fields.length === 0;
+      const hasFields = (actionError.fields?.length ?? 0) > 0;
+      const alert = options.alert !== false && (options.alertFieldErrors !== false || !hasFields);
       if (!disposed) set(alert ? { pending: null, actionError } : { pending: null });
       return { ok: false, error: actionError };
     }
@@ -573,6 +610,24 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
     const error: ActionError = { code: 'invalid_request', message, fields };
     set({ actionError: error });
     return { ok: false, error };
+  }
+
+  function invalidForForm(message: string, issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): { ok: false; error: ActionError } {
+    return { ok: false, error: { code: 'invalid_request', message, fields: fieldsOf(issues) } };
+  }
+
+  /** An action whose answer the caller uses (the saved settings); `run` returns it. */
+  async function actFor<T>(name: string, run: (tok: string) => Promise<T>, options: { alertFieldErrors?: boolean; alert?: boolean }): Promise<QueryResult<T>> {
+    let value: { v: T } | undefined;
+    const result = await act(
+      name,
+      async (tok) => {
+        value = { v: await run(tok) };
+      },
+      options,
+    );
+    if (!result.ok) return result;
+    return value ? { ok: true, value: value.v } : { ok: false, error: { code: 'invalid-response', message: 'The agent did not answer.' } };
   }
 
   function fieldsOf(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): FieldError[] {
@@ -684,6 +739,42 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
       });
       if (!result.ok) return result;
       return queued ? { ok: true, value: queued } : { ok: false, error: { code: 'invalid-response', message: 'The agent did not say which job it queued.' } };
+    },
+    loadPower() {
+      return query((tok) => http.request(tok, 'GET', '/power', PowerView));
+    },
+    patchEnergySettings(patch) {
+      const parsed = EnergySettingsPatch.safeParse(patch);
+      if (!parsed.success) return Promise.resolve(invalidForForm('That energy setting is not valid.', parsed.error.issues));
+      return actFor('energy-settings', (tok) => http.request(tok, 'PATCH', '/power/settings', EnergySettings, parsed.data), { alertFieldErrors: false });
+    },
+    calibrate(request) {
+      const parsed = CalibrationRequest.safeParse(request);
+      if (!parsed.success) return Promise.resolve(invalidForForm('The meter readings are not valid.', parsed.error.issues));
+      return actFor('calibrate', (tok) => http.request(tok, 'POST', '/power/calibrate', EnergySettings, parsed.data), { alert: false });
+    },
+    loadTariffs() {
+      return query((tok) => http.request(tok, 'GET', '/tariffs', TariffSettings));
+    },
+    saveTariffs(settings) {
+      const parsed = TariffSettings.safeParse(settings);
+      if (!parsed.success) return Promise.resolve(invalidForForm('The tariffs have mistakes.', parsed.error.issues));
+      return actFor('tariffs', (tok) => http.request(tok, 'PUT', '/tariffs', TariffSettings, parsed.data), { alertFieldErrors: false });
+    },
+    previewTariffCsv(body) {
+      const parsed = TariffCsvImport.safeParse(body);
+      if (!parsed.success) return Promise.resolve(invalidForForm('That price table cannot be sent.', parsed.error.issues));
+      return query((tok) => http.request(tok, 'POST', '/tariffs/import', TariffCsvPreview, parsed.data));
+    },
+    loadEarnings(params) {
+      const parsed = EarningsQueryParams.safeParse(params);
+      if (!parsed.success) return Promise.resolve(invalidForForm('That range cannot be shown.', parsed.error.issues));
+      return query((tok) => http.request(tok, 'GET', `/earnings?${searchOf(parsed.data)}`, EarningsReport));
+    },
+    exportEarningsCsv(params) {
+      const parsed = EarningsQueryParams.pick({ from: true, to: true, timeZone: true }).strict().safeParse(params);
+      if (!parsed.success) return Promise.resolve(invalidForForm('That range cannot be exported.', parsed.error.issues));
+      return query((tok) => http.text(tok, `/earnings/export.csv?${searchOf(parsed.data)}`));
     },
     cancelJob(id) {
       return act(`cancel:${id}`, async (tok) => {

@@ -4,9 +4,11 @@ import type { Settings, Status } from '../protocol/index.js';
 import type { AgentConnection } from './agent-connection.js';
 import { ActionErrorAlert, ConnectionBanner } from './components/feedback.js';
 import { Sidebar } from './components/sidebar.js';
+import { EarningsPage } from './pages/earnings-page.js';
 import { EmptyPage } from './pages/empty-pages.js';
 import { JobsPage } from './pages/jobs-page.js';
 import { OverviewPage } from './pages/overview-page.js';
+import { PowerPage } from './pages/power-page.js';
 import { SchedulePage } from './pages/schedule-page.js';
 import { SettingsPage } from './pages/settings-page.js';
 import { useHashRoute, type RouteId } from './routes.js';
@@ -37,6 +39,10 @@ function Page({ route, status, settings }: { route: RouteId; status: Status; set
       return <OverviewPage status={status} />;
     case 'jobs':
       return <JobsPage />;
+    case 'earnings':
+      return <EarningsPage />;
+    case 'power':
+      return <PowerPage />;
     case 'schedule':
       return <SchedulePage status={status} settings={settings} />;
     case 'settings':

@@ -30,16 +30,16 @@ export function sendError(res: ServerResponse, err: HttpError): void {
 }
 
 /** Reads a JSON body with a size cap; JSON only, so a cross-site form post can never reach a handler. */
-export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<unknown> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') throw new HttpError(415, 'unsupported_media_type', 'send the body as application/json');
   const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > MAX_BODY_BYTES) throw new HttpError(413, 'body_too_large', `bodies are limited to ${MAX_BODY_BYTES} bytes`);
+  if (declared > maxBytes) throw new HttpError(413, 'body_too_large', `bodies are limited to ${maxBytes} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'body_too_large', `bodies are limited to ${MAX_BODY_BYTES} bytes`);
+    if (size > maxBytes) throw new HttpError(413, 'body_too_large', `bodies are limited to ${maxBytes} bytes`);
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');

@@ -29,6 +29,7 @@ import {
 import type { Logger } from '../logger.js';
 import { bearerToken, tokenMatches } from '../token.js';
 import { createEventsHub } from './events.js';
+import { energyRoutes, type EnergyApi } from './energy-routes.js';
 import { HttpError, allowedHosts, allowedOrigins, readJsonBody, sendError, sendJson } from './http-util.js';
 import type { StaticFiles } from './static-files.js';
 import { InputError } from '../errors.js';
@@ -46,6 +47,8 @@ export interface ApiCore {
   onStatus(listener: (status: Status) => void): () => void;
   /** The job queue; absent where the agent runs no jobs (tests of other parts). */
   jobs?: JobsApi;
+  /** Power, tariffs and earnings; absent where the agent keeps no ledger (tests of other parts). */
+  energy?: EnergyApi;
 }
 
 export interface JobsApi {
@@ -110,7 +113,13 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     return parsed.data;
   };
 
+  const energy = (): EnergyApi => {
+    if (!core.energy) throw new HttpError(404, 'not_found', 'this agent keeps no power or earnings records');
+    return core.energy;
+  };
+
   const routes: Record<string, Partial<Record<string, Handler>>> = {
+    ...energyRoutes(energy),
     [`${API_PREFIX}/health`]: {
       GET: (_req, res) => sendJson(res, 200, { ok: true, name: 'offhours-agent', version: opts.version, apiVersion: API_VERSION } satisfies Health),
     },

@@ -4,8 +4,10 @@
 // engine and puts the job back in the queue with its finished frames, and no new work starts unless
 // the decision allows it. Crashed workers are retried with backoff; silent ones are killed.
 import { join } from 'node:path';
+import { DeviceId as DeviceIdSchema } from '../../protocol/index.js';
 import type {
   Decision,
+  DeviceId,
   DeviceBenchmark,
   EngineEnvironment,
   GpuHint,
@@ -53,6 +55,14 @@ export interface SupervisorOptions {
   backoffMs?: number;
   /** Between asking a worker to cancel and killing it (the worker gives its engine less). */
   cancelGraceMs?: number;
+  /** Meters each run's electricity on its device and books it (the energy service). */
+  energy?: RunMeter | null;
+}
+
+/** What the supervisor tells the energy service: a run started and ended on a device. */
+export interface RunMeter {
+  runStarted(jobId: string, device: DeviceId): void;
+  runEnded(run: { jobId: string; title: string | null; device: DeviceId; succeeded: boolean; local: boolean; benchmark: boolean }): unknown;
 }
 
 type Stop = 'release' | 'cancel' | 'timeout' | 'shutdown';
@@ -77,6 +87,8 @@ interface ActiveRun {
   /** Why the agent killed the worker itself (a hang), for the failure it leaves. */
   killedBecause: string | null;
   killTimer: NodeJS.Timeout | undefined;
+  /** The device whose meter this run opened. */
+  metered: DeviceId | null;
 }
 
 /** Failures of the machinery rather than the scene: worth another try. */
@@ -108,6 +120,7 @@ export class JobSupervisor implements WorkExecutor {
       now: () => new Date(),
       blender: () => null,
       gpus: () => [],
+      energy: null,
       heartbeatMs: 2_000,
       missedPongs: 3,
       jobTimeoutMs: 24 * 3_600_000,
@@ -342,6 +355,7 @@ export class JobSupervisor implements WorkExecutor {
       activeMs: 0,
       killedBecause: null,
       killTimer: undefined,
+      metered: null,
     };
     this.active.set(rd.resource, run);
     job.attempts++;
@@ -402,6 +416,12 @@ export class JobSupervisor implements WorkExecutor {
         this.pidCache = null;
         this.registry.add({ pid: m.pid, kind: 'engine', jobId: job.id });
         job.device = m.device;
+        // The meter runs from the engine's start to the run's end; a pause draws idle, which the
+        // meter does not bill (it bills power above the device's idle draw).
+        if (run.metered === null && this.o.energy && DeviceIdSchema.safeParse(run.resource).success) {
+          run.metered = run.resource as DeviceId;
+          this.o.energy.runStarted(job.id, run.metered);
+        }
         if (job.state === 'starting') this.setState(job, 'running', null);
         this.applyTo(run);
         break;
@@ -506,6 +526,14 @@ export class JobSupervisor implements WorkExecutor {
     if (run.conn) this.registry.remove(run.conn.pid);
     if (enginePid !== undefined) void waitGroupGone(enginePid).then(() => this.registry.remove(enginePid));
     if (how.kind === 'finished') for (const f of how.result.frames) this.addFrame(job, f.frame);
+    if (run.metered !== null) {
+      const succeeded = how.kind === 'finished' && how.result.outcome === 'succeeded' && run.stopping === null;
+      try {
+        this.o.energy?.runEnded({ jobId: job.id, title: job.title, device: run.metered, succeeded, local: true, benchmark: job.kind === 'benchmark' });
+      } catch (err) {
+        this.o.log.error('could not book the energy of a run', { jobId: job.id, err });
+      }
+    }
 
     if (run.stopping === 'shutdown' || this.closed) return;
     if (run.stopping === 'cancel') {

@@ -82,6 +82,7 @@ const SIGNAL_WORDS: Record<SignalName, string> = {
   speedLimit: 'CPU speed limit',
   suspended: 'sleep state',
   price: 'electricity price',
+  hourlyNet: 'earnings against electricity cost',
 };
 
 type Outcome =
@@ -216,6 +217,17 @@ function evalPrice(c: Extract<Condition, { kind: 'priceAtMost' }>, x: EvalContex
   return fail('price_high', `Paused: electricity costs ${price.perKwh} ${price.currency}/kWh (cap ${c.perKwh})`);
 }
 
+/** The profit guard. The device's own figures: a GPU's earnings never pay for the CPU's power. */
+function evalNet(c: Extract<Condition, { kind: 'netAtLeast' }>, x: EvalContext): Outcome {
+  const device = x.resource.id;
+  const r = readSignal(x.input.signals, 'hourlyNet', device, x.input.now);
+  if (r.state !== 'ok') return notReadable(r, 'hourlyNet', device);
+  const v = r.value as { currency: string; earnPerHour: string; costPerHour: string };
+  const net = decimalToMicros(v.earnPerHour) - decimalToMicros(v.costPerHour);
+  if (net >= decimalToMicros(c.perHour)) return { pass: true };
+  return fail('unprofitable', `Paused: electricity costs ${v.costPerHour} ${v.currency}/h, jobs pay ${v.earnPerHour} ${v.currency}/h (you want at least ${c.perHour} net)`);
+}
+
 function evalForeignLoad(c: Extract<Condition, { kind: 'foreignLoadBelow' }>, x: EvalContext): Outcome {
   const gpu = x.resource.kind === 'gpu';
   const name: SignalName = gpu ? 'gpuForeignLoad' : 'cpuForeignLoad';
@@ -244,6 +256,8 @@ function evalCondition(c: Condition, x: EvalContext): Outcome {
       return evalPrice(c, x);
     case 'foreignLoadBelow':
       return evalForeignLoad(c, x);
+    case 'netAtLeast':
+      return evalNet(c, x);
   }
 }
 

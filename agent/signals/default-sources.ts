@@ -152,7 +152,8 @@ export const PLATFORM_DETECTORS: readonly PlatformDetectorRow[] = [
     app: all(yes('Electron suspend / resume events')),
     headless: all(no('the headless agent has no Electron powerMonitor')),
   },
-  { signal: 'price', app: all(yes('the flat price in settings, until tariffs arrive')) },
+  { signal: 'price', app: all(yes('the active tariff (flat, time-of-use bands, or an imported price table), else the flat price on the Schedule page; fresh until the price changes')) },
+  { signal: 'hourlyNet', app: all(yes('per device, every 5 s: what paid work earned per hour over the last 7 days, and the marginal power at the current price')) },
 ];
 
 /** The rows for one platform and mode, in the shape of the API's detectors list. */

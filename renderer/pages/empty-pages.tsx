@@ -12,20 +12,6 @@ export interface EmptyPageText {
 }
 
 export const EMPTY_PAGES = {
-  earnings: {
-    title: 'Earnings',
-    subtitle: 'What sharing earned, what the electricity cost, and the net.',
-    empty: 'No earnings yet. Nothing has been earned on this machine.',
-    later:
-      'Earnings per job and per network, the electricity cost and the net will appear here over time, exportable as CSV for taxes. Earnings tracking is not built yet.',
-  },
-  power: {
-    title: 'Power',
-    subtitle: 'Electricity used while sharing, and what it cost.',
-    empty: 'No power measurements yet.',
-    later:
-      'Power draw while sharing (measured, or clearly marked as estimated) and its cost at your tariff will appear here. Power measurement is not built yet.',
-  },
   storage: {
     title: 'Storage',
     subtitle: 'Disk space shared with networks.',

@@ -24,6 +24,7 @@ import {
   getBattery,
   getIdleMinutes,
   getPauseForGames,
+  getNetFloor,
   getPriceCap,
   getTemperature,
   getWindows,
@@ -33,6 +34,7 @@ import {
   setIdleMinutes,
   setIfUnavailable,
   setPauseForGames,
+  setNetFloor,
   setPriceCap,
   setTemperature,
   setWindows,
@@ -514,6 +516,8 @@ function ConditionsCard({ draft, edit, err }: { draft: Policy; edit: Edit; err: 
   const [lastIdle, setLastIdle] = useState(idle ?? 10);
   const [lastPercent, setLastPercent] = useState(battery.kind === 'atLeast' ? battery.percent : 50);
   const [lastCap, setLastCap] = useState(cap ?? '0.30');
+  const net = getNetFloor(draft);
+  const [lastNet, setLastNet] = useState(net ?? '0');
   const [lastTemp, setLastTemp] = useState<Record<Sensor, number>>({ cpu: getTemperature(draft, 'cpu') ?? 90, gpu: getTemperature(draft, 'gpu') ?? 80 });
   const hasGpuRules = Object.keys(draft.rules).some((t) => t === 'gpu' || t.startsWith('gpu:'));
 
@@ -651,6 +655,30 @@ function ConditionsCard({ draft, edit, err }: { draft: Policy; edit: Edit; err: 
           <FieldErrorText errors={err('price-cap')} className="indent" />
           <FlatPriceField draft={draft} edit={edit} errors={err('flat-price')} />
         </div>
+
+        <div className="condition" data-testid="net-field">
+          <h3 className="condition-title">Profit guard</h3>
+          <Check
+            label="work pays more than its electricity, by at least"
+            checked={net !== null}
+            onChange={(on) => edit((p) => setNetFloor(p, on ? lastNet : null))}
+            hint="Per device: what paid work earned per hour over the last week, against what its power costs at today’s price. Until there is paid work to go on, it lets work run. Your own renders earn nothing and are not counted."
+          />
+          {net !== null && (
+            <DecimalField
+              label="Net earnings per hour at least"
+              value={net}
+              unit={`${currency} per hour`}
+              errors={err('net-floor')}
+              className="indent"
+              onChange={(v) => {
+                setLastNet(v);
+                edit((p) => setNetFloor(p, v));
+              }}
+            />
+          )}
+          <FieldErrorText errors={err('net-floor')} className="indent" />
+        </div>
       </div>
     </section>
   );
@@ -688,7 +716,7 @@ function FlatPriceField({ draft, edit, errors }: { draft: Policy; edit: Edit; er
         label="I pay a flat price for electricity"
         checked={price !== null}
         onChange={(on) => edit((p) => ({ ...p, flatPrice: on ? { currency: 'EUR', perKwh: '0.30' } : null }))}
-        hint="Used for the price cap and, later, for what sharing costs you. Time-of-use tariffs come later."
+        hint="Used for the price cap and what sharing costs you while no tariff is active on the Power page (time-of-use bands and price tables are set there)."
       />
       {price !== null && (
         <div className="indent flat-price-row">

@@ -145,6 +145,18 @@ export function setPriceCap(policy: Policy, perKwh: string | null): Policy {
   return setCondition(policy, isPriceCap, perKwh === null ? null : { kind: 'priceAtMost', perKwh }, isComputeTarget);
 }
 
+export const isNetFloor = kindIs('netAtLeast');
+
+export function getNetFloor(policy: Policy): string | null {
+  return findCondition(policy, isNetFloor, isComputeTarget)?.perHour ?? null;
+}
+
+/** Until there is paid work to go on, the guard cannot judge: it lets work run rather than wait
+ * for figures that only work can produce ('ignore'); the user can choose otherwise in Advanced. */
+export function setNetFloor(policy: Policy, perHour: string | null): Policy {
+  return setCondition(policy, isNetFloor, perHour === null ? null : { kind: 'netAtLeast', perHour, ifUnavailable: 'ignore' }, isComputeTarget);
+}
+
 export const isNoGame = kindIs('noGame');
 
 export function getPauseForGames(policy: Policy): boolean {
@@ -300,6 +312,7 @@ export type ControlId =
   | 'temp-cpu'
   | 'temp-gpu'
   | 'price-cap'
+  | 'net-floor'
   | 'flat-price'
   | 'no-game'
   | 'games-extra'
@@ -327,6 +340,8 @@ function controlForCondition(c: Condition | undefined): ControlId {
       return 'schedule-grid';
     case 'priceAtMost':
       return 'price-cap';
+    case 'netAtLeast':
+      return 'net-floor';
     default:
       return 'advanced';
   }

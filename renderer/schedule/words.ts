@@ -35,6 +35,7 @@ export const SIGNAL_WORDS: Record<SignalName, string> = {
   speedLimit: 'CPU speed limit',
   suspended: 'Sleep state',
   price: 'Electricity price',
+  hourlyNet: 'Earnings minus electricity per hour',
 };
 
 /** A condition kind in words, for lists that only know the kind. */
@@ -46,6 +47,7 @@ export const CONDITION_KIND_WORDS: Readonly<Record<string, string>> = {
   noGame: 'no game running',
   timeWindows: 'weekly schedule',
   priceAtMost: 'price cap',
+  netAtLeast: 'profit guard',
   foreignLoadBelow: 'load of other programs',
 };
 
@@ -100,6 +102,9 @@ export function conditionWords(c: Condition, policy?: Policy): string {
       break;
     case 'priceAtMost':
       text = `electricity at most ${c.perKwh}${currency ? ` ${currency}` : ''} per kWh`;
+      break;
+    case 'netAtLeast':
+      text = `work pays at least ${c.perHour}${currency ? ` ${currency}` : ''} per hour more than its electricity costs`;
       break;
     case 'foreignLoadBelow':
       text = `other programs use less than ${c.percent} %`;

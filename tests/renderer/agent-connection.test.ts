@@ -489,3 +489,46 @@ describe('agent connection: jobs', () => {
     expect(await h.connection.loadJob('nope')).toMatchObject({ ok: false, error: { code: 'not_found' } });
   });
 });
+
+describe('agent connection: power, tariffs and earnings', () => {
+  it('checks tariffs before the PUT, and returns the agent’s field errors without the global alert', async () => {
+    const h = createHarness();
+    await connected(h);
+    const bad = await h.connection.saveTariffs({ active: 'missing', tariffs: [] });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_request', fields: [{ path: 'active' }] } });
+    expect(h.agent.mutations()).toEqual([]);
+
+    h.agent.override = (req) =>
+      req.method === 'PUT' ? json({ error: { code: 'invalid_request', message: 'no', fields: [{ path: 'tariffs.0.currency', message: 'unknown currency' }] } }, 400) : undefined;
+    const tariffs = { active: 'flat', tariffs: [{ id: 'flat', name: 'Flat', currency: 'XXX', timeZone: null, plan: { kind: 'flat' as const, perKwh: '0.30' } }] };
+    expect(await h.connection.saveTariffs(tariffs)).toMatchObject({ ok: false, error: { fields: [{ path: 'tariffs.0.currency', message: 'unknown currency' }] } });
+    expect(h.agent.mutations()).toEqual([{ method: 'PUT', path: '/api/v1/tariffs', body: tariffs }]);
+    expect(h.connection.getSnapshot().actionError).toBeUndefined();
+    expect(h.connection.getSnapshot().pending).toBeNull();
+  });
+
+  it('sends the earnings query as a query string and fetches the CSV as text with the token', async () => {
+    const h = createHarness();
+    await connected(h);
+    const from = '2025-01-01T00:00:00.000Z';
+    const to = '2025-02-01T00:00:00.000Z';
+    const report = await h.connection.loadEarnings({ from, to, groupBy: 'month', by: 'device', timeZone: 'Europe/Berlin' });
+    expect(report.ok).toBe(true);
+    const get = h.agent.requests.find((r) => r.path === '/api/v1/earnings')!;
+    expect(Object.fromEntries(new URL(get.url).searchParams)).toEqual({ from, to, groupBy: 'month', by: 'device', timeZone: 'Europe/Berlin' });
+
+    expect(await h.connection.loadEarnings({ from: 'yesterday', to, groupBy: 'day' })).toMatchObject({ ok: false, error: { fields: [{ path: 'from' }] } });
+    h.agent.earningsCsv = 'type,id\n';
+    expect(await h.connection.exportEarningsCsv({ from, to })).toEqual({ ok: true, value: 'type,id\n' });
+    expect(h.agent.requests.at(-1)!.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it('keeps a refused calibration out of the global alert (the form explains it)', async () => {
+    const h = createHarness();
+    await connected(h);
+    const result = await h.connection.calibrate({ device: 'cpu', meterIdleWatts: 50, meterLoadWatts: 120 });
+    expect(result).toMatchObject({ ok: false, error: { code: 'not_running' } });
+    expect(h.connection.getSnapshot().actionError).toBeUndefined();
+    expect(await h.connection.calibrate({ device: 'cpu', meterIdleWatts: 120, meterLoadWatts: 50 })).toMatchObject({ ok: false, error: { fields: [{ path: 'meterLoadWatts' }] } });
+  });
+});

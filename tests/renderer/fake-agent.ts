@@ -3,7 +3,18 @@
 import { vi } from 'vitest';
 import {
   API_PREFIX,
+  CalibrationRequest,
   DecisionPreviewRequest,
+  EarningsQueryParams,
+  EnergySettingsPatch,
+  TariffCsvImport,
+  TariffSettings,
+  type EarningsFigures,
+  type EarningsQuery,
+  type EarningsReport,
+  type EnergySettings,
+  type PowerView,
+  type TariffCsvPreview,
   QueueBenchmark,
   QueueRenderJob,
   type JobDetail,
@@ -146,6 +157,40 @@ export function makeJob(overrides: Partial<JobSummary> = {}): JobSummary {
   };
 }
 
+/** A machine with a measured GPU and an estimated CPU, a flat price, and one finished job. */
+export function makePowerView(): PowerView {
+  const at = new Date(T0).toISOString();
+  return {
+    snapshot: {
+      devices: [
+        { device: 'gpu:0', name: 'NVIDIA GeForce RTX 4070', watts: 182.4, basis: 'measured', source: 'nvidia-smi', at, idleBaselineWatts: 14.2 },
+        { device: 'cpu', name: 'CPU package', watts: 41, basis: 'estimated', source: 'estimate', at, idleBaselineWatts: null, note: 'RAPL is root-only on this kernel' },
+      ],
+      psuEfficiency: 0.9,
+      calibrationFactor: 1,
+      notes: [],
+    },
+    settings: { psuEfficiency: 0.9, calibrationFactor: 1, calibratedAt: null },
+    price: { currency: 'EUR', perKwh: '0.2841', source: 'band', label: 'Peak', validFrom: at, validUntil: new Date(T0 + 3 * 3_600_000).toISOString() },
+    profit: [
+      { device: 'gpu:0', currency: 'EUR', earnPerHour: '0.1200', costPerHour: '0.0558', watts: 168.2, basis: 'measured', note: 'From the last 3 jobs on this GPU.' },
+      { device: 'cpu', currency: 'EUR', earnPerHour: null, costPerHour: '0.0117', watts: 41, basis: 'estimated', note: 'No paid job has run on the CPU yet.' },
+    ],
+    recentJobs: [
+      { jobId: 'job-7', title: 'shot.blend', device: 'gpu:0', from: at, to: new Date(T0 + 600_000).toISOString(), mwh: 28_040, basis: 'measured', cost: '0.0080', currency: 'EUR', tariffId: 'home' },
+    ],
+  };
+}
+
+export function emptyFigures(): EarningsFigures {
+  return { gross: {}, fiatValue: {}, unvalued: {}, unvaluedCount: 0, energyCost: {}, energyMwh: 0, net: {}, payouts: {}, earnings: 0 };
+}
+
+/** A report with nothing in the range, for the query it answers. */
+export function emptyReport(query: EarningsQuery): EarningsReport {
+  return { query, buckets: [], totals: emptyFigures(), hourAligned: true };
+}
+
 export interface RecordedRequest {
   url: string;
   method: string;
@@ -183,6 +228,19 @@ export class FakeAgent {
   files = new Set<string>(['/home/ada/scenes/shot.blend']);
   renderInfo: RenderEngineInfo = { blenderSetting: null, environment: null, benchmarks: [] };
   private jobSeq = 0;
+  /** What GET /power answers. */
+  powerView: PowerView = makePowerView();
+  /** What POST /power/calibrate answers for a valid request; by default nothing runs on the device. */
+  calibrateAnswer: (req: CalibrationRequest) => EnergySettings | Response = (req) =>
+    json({ error: { code: 'not_running', message: `No work is running on ${req.device}.` } }, 409);
+  /** What GET /tariffs answers; PUT /tariffs replaces it. */
+  tariffs: TariffSettings = { active: null, tariffs: [] };
+  /** What POST /tariffs/import answers for a valid body. */
+  csvPreview: (body: TariffCsvImport) => TariffCsvPreview = (body) => ({ slots: [], errors: [], unit: body.unit ?? 'major' });
+  /** What GET /earnings answers for a valid query. */
+  earningsFor: (query: EarningsQuery) => EarningsReport = emptyReport;
+  /** What GET /earnings/export.csv answers. */
+  earningsCsv = 'type,id,at,network,device,amount,token\n';
   /** Signal updates posted to POST /signals. */
   signalUpdates: SignalUpdate[] = [];
   /** When set, every response waits for it: lets a test look at the UI while a request is in flight. */
@@ -272,6 +330,44 @@ export class FakeAgent {
         const job = makeJob({ id: `bench-${this.jobSeq}`, kind: 'benchmark', title: `Benchmark (${parsed.data.device})`, state: 'queued', progress: null, device: null, createdAt: this.nextUpdatedAt(), startedAt: null });
         this.jobs = [job, ...this.jobs];
         return json(job, 201);
+      }
+      case 'GET /power':
+        return json(this.powerView);
+      case 'PATCH /power/settings': {
+        const parsed = EnergySettingsPatch.safeParse(req.body);
+        if (!parsed.success) return json({ error: { code: 'invalid_request', message: 'invalid energy settings', fields: fieldErrors(parsed.error) } }, 400);
+        const settings = { ...this.powerView.settings, ...parsed.data };
+        this.powerView = { ...this.powerView, settings };
+        return json(settings);
+      }
+      case 'POST /power/calibrate': {
+        const parsed = CalibrationRequest.safeParse(req.body);
+        if (!parsed.success) return json({ error: { code: 'invalid_request', message: 'invalid calibration', fields: fieldErrors(parsed.error) } }, 400);
+        const answer = this.calibrateAnswer(parsed.data);
+        return answer instanceof Response ? answer : json(answer);
+      }
+      case 'GET /tariffs':
+        return json(this.tariffs);
+      case 'PUT /tariffs': {
+        const parsed = TariffSettings.safeParse(req.body);
+        if (!parsed.success) return json({ error: { code: 'invalid_request', message: 'invalid tariffs', fields: fieldErrors(parsed.error) } }, 400);
+        this.tariffs = parsed.data;
+        return json(this.tariffs);
+      }
+      case 'POST /tariffs/import': {
+        const parsed = TariffCsvImport.safeParse(req.body);
+        if (!parsed.success) return json({ error: { code: 'invalid_request', message: 'invalid import', fields: fieldErrors(parsed.error) } }, 400);
+        return json(this.csvPreview(parsed.data));
+      }
+      case 'GET /earnings': {
+        const parsed = EarningsQueryParams.safeParse(Object.fromEntries(new URL(req.url).searchParams));
+        if (!parsed.success) return json({ error: { code: 'invalid_request', message: 'invalid query', fields: fieldErrors(parsed.error) } }, 400);
+        return json(this.earningsFor(parsed.data));
+      }
+      case 'GET /earnings/export.csv': {
+        const q = new URL(req.url).searchParams;
+        if (!q.get('from') || !q.get('to')) return json({ error: { code: 'invalid_request', message: 'from and to are required' } }, 400);
+        return new Response(this.earningsCsv, { status: 200, headers: { 'Content-Type': 'text/csv' } });
       }
       case 'GET /status':
         return json(this.status);

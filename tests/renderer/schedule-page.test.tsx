@@ -215,6 +215,21 @@ describe('schedule page: would it run now?', () => {
   });
 });
 
+describe('schedule page: the profit guard', () => {
+  it('adds a net-per-hour floor to the compute rules, letting work run until there are figures, and shows its errors next to it', async () => {
+    const h = await openSchedule();
+    fireEvent.click(screen.getByRole('checkbox', { name: 'work pays more than its electricity, by at least' }));
+    const floor = screen.getByRole('textbox', { name: 'Net earnings per hour at least' });
+    fireEvent.change(floor, { target: { value: '0,05' } });
+    await waitFor(() => expect(h.agent.previews().at(-1)?.rules.cpu?.[0]?.conditions.at(-1)).toEqual({ kind: 'netAtLeast', perHour: '0.05', ifUnavailable: 'ignore' }));
+    fireEvent.change(floor, { target: { value: 'lots' } });
+    const field = screen.getByTestId('net-field');
+    await waitFor(() => expect(within(field).getByTestId('field-error').textContent).toMatch(/decimal amount/));
+    fireEvent.click(screen.getByRole('checkbox', { name: 'work pays more than its electricity, by at least' }));
+    await waitFor(() => expect(h.agent.previews().at(-1)?.rules.cpu?.[0]?.conditions.some((c) => c.kind === 'netAtLeast')).toBe(false));
+  });
+});
+
 describe('schedule page: saving', () => {
   it('shows the agent’s 400 field errors next to the right control, and keeps the draft', async () => {
     const agent = new FakeAgent();

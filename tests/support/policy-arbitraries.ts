@@ -57,6 +57,7 @@ const VALUE_ARBS: Record<SignalName, fc.Arbitrary<unknown>> = {
   speedLimit: fc.integer({ min: 0, max: 100 }),
   suspended: weighted([false, 12], [true, 1]),
   price: decimalArb.map((perKwh) => ({ currency: 'EUR', perKwh })),
+  hourlyNet: fc.record({ currency: fc.constant('EUR'), earnPerHour: decimalArb, costPerHour: decimalArb }),
 };
 
 /** How one reading looks, relative to the moment it is materialised at. */
@@ -83,11 +84,14 @@ const planArb = (name: SignalName): fc.Arbitrary<SignalPlan> =>
 const GLOBAL_SIGNALS: SignalName[] = ['idleSeconds', 'screenLocked', 'onBattery', 'batteryPercent', 'cpuTemperature', 'cpuForeignLoad', 'gamesRunning', 'fullscreen', 'thermalState', 'suspended', 'price'];
 const DEVICE_SIGNALS: SignalName[] = ['gpuTemperature', 'gpuForeignLoad'];
 const GPU_IDS = ['gpu:0', 'gpu:1'] as const;
+/** Signals every device has, the CPU included. */
+const EVERY_DEVICE_SIGNALS: SignalName[] = ['hourlyNet'];
 
 /** Every reading a snapshot may hold, as [key, name, device]. */
 export const SIGNAL_SLOTS: Array<[string, SignalName, string | undefined]> = [
   ...GLOBAL_SIGNALS.map((n) => [n, n, undefined] as [string, SignalName, undefined]),
   ...DEVICE_SIGNALS.flatMap((n) => GPU_IDS.map((d) => [signalKey(n, d), n, d] as [string, SignalName, string])),
+  ...EVERY_DEVICE_SIGNALS.flatMap((n) => ['cpu', 'disk', ...GPU_IDS].map((d) => [signalKey(n, d), n, d] as [string, SignalName, string])),
 ];
 
 export type SnapshotPlan = Record<string, SignalPlan>;
@@ -107,6 +111,7 @@ const CALM_VALUE_ARBS: Record<SignalName, fc.Arbitrary<unknown>> = {
   thermalState: fc.constant('nominal'),
   suspended: fc.constant(false),
   price: fc.integer({ min: -50_000, max: 200_000 }).map((m) => ({ currency: 'EUR', perKwh: decimalText(m, 2) })),
+  hourlyNet: fc.integer({ min: 0, max: 500_000 }).map((m) => ({ currency: 'EUR', earnPerHour: decimalText(m + 100_000, 2), costPerHour: decimalText(m, 2) })),
 };
 
 const calmPlanArb = (name: SignalName): fc.Arbitrary<SignalPlan> =>
@@ -135,7 +140,7 @@ export function materialise(plan: SnapshotPlan, now: Date, resources: readonly R
   const gpus = new Set(resources.filter((r) => r.kind === 'gpu').map((r) => r.id));
   const out: Record<string, SignalReading> = {};
   for (const [key, name, device] of SIGNAL_SLOTS) {
-    if (device !== undefined && !gpus.has(device)) continue; // no such GPU on this machine
+    if (device !== undefined && device.startsWith('gpu:') && !gpus.has(device)) continue; // no such GPU on this machine
     const p = plan[key]!;
     const base = { name, ...(device !== undefined ? { device } : {}), source: 'property-test', maxAgeMs: p.maxAgeMs };
     const old = new Date(now.getTime() - p.maxAgeMs - p.extraMs).toISOString();
@@ -180,6 +185,7 @@ export const conditionArb: fc.Arbitrary<Condition> = fc
     withChoice(fc.record({ kind: fc.constant('timeWindows' as const), windows: fc.array(windowArb, { minLength: 1, maxLength: 3 }) })),
     withChoice(fc.record({ kind: fc.constant('priceAtMost' as const), perKwh: decimalArb })),
     withChoice(fc.record({ kind: fc.constant('foreignLoadBelow' as const), percent: fc.integer({ min: 1, max: 100 }) })),
+    withChoice(fc.record({ kind: fc.constant('netAtLeast' as const), perHour: decimalArb })),
   )
   .map((c) => c as Condition);
 

@@ -85,6 +85,8 @@ export function hangsOnStaleOrUnknown(c: Condition, input: DecideInput, r: Resou
       return r.kind === 'gpu' ? isStaleOrUnknown(effective(input, 'gpuForeignLoad', r.id)) : isStaleOrUnknown(effective(input, 'cpuForeignLoad'));
     case 'timeWindows':
       return false;
+    case 'netAtLeast':
+      return isStaleOrUnknown(effective(input, 'hourlyNet', r.id));
   }
 }
 
@@ -128,6 +130,8 @@ export function notAvailableSignals(c: Condition, input: DecideInput, r: Resourc
     }
     case 'timeWindows':
       return null;
+    case 'netAtLeast':
+      return na(effective(input, 'hourlyNet', r.id)) ? [signalKey('hourlyNet', r.id)] : null;
   }
 }
 

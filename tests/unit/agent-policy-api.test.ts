@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runAgent, type RunningAgent } from '../../agent/agent.js';
-import { Decision, PRESETS, Settings, SignalsView, Status, defaultPolicy, type Policy } from '../../protocol/index.js';
+import { Decision, PRESETS, SETTINGS_SCHEMA_VERSION, Settings, SignalsView, Status, defaultPolicy, type Policy } from '../../protocol/index.js';
 import type { SignalSource } from '../../agent/signals/source.js';
 import { api, openEvents } from '../support/agent-client.js';
 import { useTempDirs } from '../support/tmp.js';
@@ -35,7 +35,7 @@ describe('policy over the API', () => {
   it('new settings carry the Gamer preset by default', async () => {
     const { base, token } = await start();
     const settings = Settings.parse((await api(base, token, 'GET', '/settings')).json);
-    expect(settings.schemaVersion).toBe(2);
+    expect(settings.schemaVersion).toBe(SETTINGS_SCHEMA_VERSION);
     expect(settings.policy.rules.gpu?.[0]?.conditions.map((c) => c.kind)).toEqual(['idle', 'noGame', 'notOnBattery', 'temperatureBelow']);
   });
 

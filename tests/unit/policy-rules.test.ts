@@ -327,6 +327,35 @@ describe('condition: priceAtMost (exact decimals)', () => {
   });
 });
 
+describe('condition: netAtLeast (the profit guard)', () => {
+  const net = (earnPerHour: string, costPerHour: string, device = 'cpu') => reading('hourlyNet', { currency: 'EUR', earnPerHour, costPerHour }, T0, { device });
+  const cases: Array<[string, string, string, boolean]> = [
+    ['0.30', '0.41', '0', false],
+    ['0.41', '0.30', '0', true],
+    ['0.41', '0.30', '0.11', true],
+    ['0.41', '0.30', '0.110001', false],
+    ['0', '0.02', '-0.05', true],
+  ];
+  it.each(cases)('pays %s/h, costs %s/h, wants %s net -> allowed %s', (earn, cost, floor, allowed) => {
+    const d = decideOne({ policy: only([{ kind: 'netAtLeast', perHour: floor }]), signals: signalsWith(T0, net(earn, cost)) });
+    expect(d.state).toBe(allowed ? 'running' : 'paused');
+    if (!allowed) expect(d.reasons[0]).toEqual({ code: 'unprofitable', text: `Paused: electricity costs ${cost} EUR/h, jobs pay ${earn} EUR/h (you want at least ${floor} net)` });
+  });
+
+  it('reads the figures of the resource’s own device: a profitable GPU does not carry an unprofitable CPU', () => {
+    const signals = signalsWith(T0, net('0.10', '0.40', 'cpu'), net('2.00', '0.40', 'gpu:0'));
+    const decision = decide(input({ signals, resources: [CPU, GPU0], policy: only([{ kind: 'netAtLeast', perHour: '0' }]) }));
+    expect(resourceOf(decision, 'cpu').state).toBe('paused');
+    expect(resourceOf(decision, 'gpu:0').state).toBe('running');
+  });
+
+  it('with no paid work to go on, it cannot be checked and says why', () => {
+    const signals = signalsWith(T0, notAvailable('hourlyNet', T0, 'cpu', 'no paid work on this device in the last 7 days to say what work pays'));
+    const decision = decide(input({ signals, resources: [CPU], policy: only([{ kind: 'netAtLeast', perHour: '0' }]) }));
+    expect(decision.uncheckable).toEqual([{ target: 'cpu', ruleId: 'main', condition: 'netAtLeast', signal: 'hourlyNet@cpu', note: 'no paid work on this device in the last 7 days to say what work pays', choice: 'ask' }]);
+  });
+});
+
 describe('condition: foreignLoadBelow', () => {
   const below20 = only([{ kind: 'foreignLoadBelow', percent: 20 }]);
   it.each([

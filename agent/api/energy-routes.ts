@@ -1,0 +1,105 @@
+// The power, tariff and earnings endpoints. Every body and query string is validated against its
+// schema in protocol/ before the agent sees it; the CSV export streams in chunks, so a year of
+// history never becomes one giant string.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ZodError } from 'zod';
+import {
+  API_PREFIX,
+  CalibrationRequest,
+  EarningsQueryParams,
+  EnergySettingsPatch,
+  TariffCsvImport,
+  TariffSettings,
+  fieldErrors,
+  type EarningsQuery,
+  type EarningsReport,
+  type EnergySettings,
+  type PowerView,
+  type TariffCsvPreview,
+} from '../../protocol/index.js';
+import { HttpError, readJsonBody, sendJson } from './http-util.js';
+
+/** A dynamic price table of a year of half-hours is about 1.3 MB of JSON; a CSV export a bit less. */
+export const TARIFF_BODY_BYTES = 16 * 1024 * 1024;
+
+export interface EnergyApi {
+  power(): PowerView;
+  patchSettings(patch: EnergySettingsPatch): Promise<EnergySettings>;
+  calibrate(req: CalibrationRequest): Promise<EnergySettings>;
+  tariffs(): TariffSettings;
+  putTariffs(next: TariffSettings): TariffSettings;
+  previewTariffCsv(body: TariffCsvImport): TariffCsvPreview;
+  earnings(query: EarningsQuery): EarningsReport;
+  exportCsv(from: string, to: string, timeZone: string): Iterable<string>;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+
+function check<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } }, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new HttpError(400, 'invalid_request', `the ${what} is not valid`, fieldErrors(parsed.error));
+  return parsed.data;
+}
+
+function queryOf(req: IncomingMessage): Record<string, string> {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  return Object.fromEntries(url.searchParams.entries());
+}
+
+/** A time zone the report can group by: Intl must know it. */
+function zoneOf(zone: string | undefined): string | undefined {
+  if (zone === undefined) return undefined;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return zone;
+  } catch {
+    throw new HttpError(400, 'invalid_request', 'the query string is not valid', [{ path: 'timeZone', message: `unknown time zone "${zone}"` }]);
+  }
+}
+
+function range(q: { from: string; to: string }): void {
+  if (Date.parse(q.to) <= Date.parse(q.from)) throw new HttpError(400, 'invalid_request', 'the query string is not valid', [{ path: 'to', message: 'to must be after from' }]);
+}
+
+export function energyRoutes(energy: () => EnergyApi): Record<string, Partial<Record<string, Handler>>> {
+  return {
+    [`${API_PREFIX}/power`]: { GET: (_req, res) => sendJson(res, 200, energy().power()) },
+    [`${API_PREFIX}/power/settings`]: {
+      PATCH: async (req, res) => sendJson(res, 200, await energy().patchSettings(check(EnergySettingsPatch, await readJsonBody(req), 'request body'))),
+    },
+    [`${API_PREFIX}/power/calibrate`]: {
+      POST: async (req, res) => sendJson(res, 200, await energy().calibrate(check(CalibrationRequest, await readJsonBody(req), 'request body'))),
+    },
+    [`${API_PREFIX}/tariffs`]: {
+      GET: (_req, res) => sendJson(res, 200, energy().tariffs()),
+      PUT: async (req, res) => sendJson(res, 200, energy().putTariffs(check(TariffSettings, await readJsonBody(req, TARIFF_BODY_BYTES), 'request body'))),
+    },
+    [`${API_PREFIX}/tariffs/import`]: {
+      POST: async (req, res) => sendJson(res, 200, energy().previewTariffCsv(check(TariffCsvImport, await readJsonBody(req, TARIFF_BODY_BYTES), 'request body'))),
+    },
+    [`${API_PREFIX}/earnings`]: {
+      GET: (req, res) => {
+        const q = check(EarningsQueryParams, queryOf(req), 'query string');
+        range(q);
+        const timeZone = zoneOf(q.timeZone);
+        sendJson(res, 200, energy().earnings({ from: q.from, to: q.to, groupBy: q.groupBy, ...(q.by ? { by: q.by } : {}), ...(timeZone ? { timeZone } : {}) }));
+      },
+    },
+    [`${API_PREFIX}/earnings/export.csv`]: {
+      GET: (req, res) => {
+        const q = check(EarningsQueryParams.pick({ from: true, to: true, timeZone: true }), queryOf(req), 'query string');
+        range(q);
+        const zone = zoneOf(q.timeZone) ?? 'UTC';
+        const chunks = energy().exportCsv(q.from, q.to, zone);
+        res.writeHead(200, {
+          'content-type': 'text/csv; charset=utf-8',
+          'content-disposition': `attachment; filename="offhours-earnings-${q.from.slice(0, 10)}-to-${q.to.slice(0, 10)}.csv"`,
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+        });
+        for (const chunk of chunks) res.write(chunk);
+        res.end();
+      },
+    },
+  };
+}
