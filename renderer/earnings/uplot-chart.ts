@@ -33,9 +33,15 @@ function options(el: HTMLElement, data: ChartSeries, onDrawn: () => void): uPlot
       { label: `Electricity (${data.currency})`, stroke: c.cost, width: 2, value: money },
       { label: `Net (${data.currency})`, stroke: c.net, width: 2, fill: `${c.net}22`, value: money },
     ],
-    axes: [axis, { ...axis, values: (_u, ticks) => ticks.map((t) => t.toFixed(2)) }],
+    axes: [axis, { ...axis, values: (_u, ticks) => ticks.map((t) => t.toFixed(tickDecimals(ticks))) }],
     hooks: { draw: [onDrawn] },
   };
+}
+
+/** Enough decimals that neighbouring ticks differ (hourly amounts are often below a cent). */
+export function tickDecimals(ticks: readonly number[]): number {
+  const step = ticks.length > 1 ? Math.abs(ticks[1]! - ticks[0]!) : 1;
+  return step > 0 ? Math.min(6, Math.max(2, Math.ceil(-Math.log10(step)))) : 2;
 }
 
 export const drawUplotChart: DrawChart = (container, first) => {

@@ -136,3 +136,13 @@ describe('earnings page', () => {
     create.mockRestore();
   });
 });
+
+describe('chart axis', () => {
+  it('shows as many decimals as the tick step needs, so small hourly amounts do not repeat', async () => {
+    const { tickDecimals } = await import('../../renderer/earnings/uplot-chart.js');
+    expect(tickDecimals([0, 0.002, 0.004]).toString()).toBe('3');
+    expect([0, 0.002, 0.004].map((t) => t.toFixed(tickDecimals([0, 0.002, 0.004])))).toEqual(['0.000', '0.002', '0.004']);
+    expect(tickDecimals([0, 5, 10])).toBe(2);
+    expect(tickDecimals([0, 0.0000001])).toBe(6);
+  });
+});

@@ -3,22 +3,21 @@
 // its output through the monitor, and decides the outcome. Pause/resume and retries belong to the
 // supervisor.
 //
-// The engine runs under a pty (node-pty) on Linux and macOS, so its console is a real terminal for
-// the dashboard's xterm.js (Blender and Python line-buffer and print as they would for a person),
-// and with plain pipes where node-pty cannot load or on Windows (ConPTY cannot deliver POSIX
-// signals, and pause/kill rely on them). Either way the engine's pid is its process group id:
-// node-pty's child calls setsid() (session and group leader), a pipe child is spawned detached.
+// The engine runs on a terminal of its own (pty-console.ts) on Linux and macOS, so its console is a
+// real terminal for the dashboard's xterm.js (Blender and Python line-buffer and print as they
+// would for a person), and with plain pipes where node-pty's binding cannot load or on Windows
+// (ConPTY cannot deliver POSIX signals, and pause/kill rely on them). Either way the engine's pid is
+// its process group id: it is spawned detached, which calls setsid().
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { constants as osConstants, setPriority } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
-import type * as NodePty from 'node-pty';
 import type { CyclesDevice, EngineEnvironment, RenderFailure, RenderJobSpec, RenderProgress, RenderResult, RenderSandbox } from '../../protocol/index.js';
 import { buildInvocation, type Invocation } from './command.js';
 import { JobFilesError, prepareJob, type PreparedJob } from './job-files.js';
 import { RenderMonitor } from './monitor.js';
 import { decideOutcome, exitFromSandbox, type EngineExit } from './outcome.js';
 import { askGroupToStop, killGroupAndWait, signalGroup } from './process-group.js';
+import { loadPty, spawnOnPty, type Emit, type SpawnedEngine } from './pty-console.js';
 import { sandboxHide, type SandboxMode } from './environment.js';
 import { blenderDirsToExpose, findBubblewrap, probeBubblewrap, type SandboxPlan } from './sandbox.js';
 
@@ -47,7 +46,7 @@ export interface RenderEngineOptions {
   /** Decoded output as it arrives, for a console view. Under a pty stdout and stderr are one
    * stream (reported as `stdout`) and carry the terminal's `\r\n` and escapes as they are. */
   onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
-  /** `auto` (default): a pty where node-pty loads and the OS is not Windows, else pipes. */
+  /** `auto` (default): a pty where node-pty's binding loads and the OS is not Windows, else pipes. */
   console?: 'auto' | 'pty' | 'pipes';
   onProgress?: (progress: RenderProgress) => void;
   onLine?: (line: string) => void;
@@ -70,31 +69,7 @@ export interface RenderRun {
   readonly done: Promise<RenderResult>;
 }
 
-/** Wide enough that no status line is ever re-wrapped by the terminal (the parser reads lines). */
-export const PTY_COLUMNS = 10_000;
-const PTY_ROWS = 50;
-/** node-pty can report the exit before the last data: the output counts as flushed once it has been
- * quiet this long after the exit (bounded by PTY_FLUSH_MAX_MS). */
-const PTY_QUIET_MS = 100;
-const PTY_FLUSH_MAX_MS = 2_000;
-
-let ptyModule: { pty: typeof NodePty } | { reason: string } | undefined;
-
-/** node-pty, loaded once on first use; a missing or unbuilt native module means pipes, said once. */
-export function loadPty(): { pty: typeof NodePty } | { reason: string } {
-  if (ptyModule) return ptyModule;
-  if (process.platform === 'win32') {
-    ptyModule = { reason: 'Windows: ConPTY delivers no POSIX signals (pause/kill of the group), so the engine uses pipes' };
-  } else {
-    try {
-      ptyModule = { pty: createRequire(import.meta.url)('node-pty') as typeof NodePty };
-    } catch (e) {
-      ptyModule = { reason: `node-pty could not be loaded (${e instanceof Error ? e.message : String(e)}); the engine uses pipes` };
-      process.stderr.write(`offhours render: ${ptyModule.reason}\n`);
-    }
-  }
-  return ptyModule;
-}
+export { PTY_COLUMNS, loadPty } from './pty-console.js';
 
 const isWindows = process.platform === 'win32';
 
@@ -160,15 +135,12 @@ export async function startRender(o: RenderEngineOptions): Promise<RenderRun> {
     o.onOutput?.(text, stream);
     monitor.push(text, stream);
   };
-  // Pipes by default for now: under heavy output (a 200,000-line console) the pty path lost its
-  // last lines in most runs of bench/jobs-console.bench.ts, and the outcome is judged on those
-  // lines. 'auto' (a pty where node-pty loads) becomes the default once that is fixed.
-  const mode = o.console ?? 'pipes';
+  const mode = o.console ?? 'auto';
   const loaded = mode === 'pipes' ? null : loadPty();
   if (mode === 'pty' && loaded && 'reason' in loaded) {
     return failedRun(o, device, sandbox, { code: 'spawn_failed', text: `No pty for the engine: ${loaded.reason}` });
   }
-  const engine = loaded && 'pty' in loaded ? await spawnPty(loaded.pty, inv, emit) : spawnPipes(inv, emit);
+  const engine = loaded && 'open' in loaded ? spawnOnPty(loaded.open, inv, emit) : spawnPipes(inv, emit);
   const pid = engine.pid;
   if (pid !== undefined && o.nice !== null) {
     // The niceness from `nice` covers POSIX; this covers Windows (and a missing `nice`).
@@ -236,15 +208,6 @@ function withSpeed(result: RenderResult, monitor: RenderMonitor, samples: number
   return { ...result, speed: { samplesPerSecond, renderS } };
 }
 
-interface SpawnedEngine {
-  kind: 'pty' | 'pipes';
-  pid: number | undefined;
-  /** Resolves once the engine has exited and all of its output has been emitted. */
-  ended: Promise<{ exit: EngineExit; error?: Error }>;
-}
-
-type Emit = (text: string, stream: 'stdout' | 'stderr') => void;
-
 function spawnPipes(inv: Invocation, emit: Emit): SpawnedEngine {
   const child = spawn(inv.file, inv.args, { cwd: inv.cwd, env: inv.env, detached: !isWindows, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
   for (const stream of ['stdout', 'stderr'] as const) {
@@ -264,58 +227,6 @@ function spawnPipes(inv: Invocation, emit: Emit): SpawnedEngine {
     child.on('close', (code, signal) => resolve({ exit: { code, signal } }));
   });
   return { kind: 'pipes', pid: child.pid, ended };
-}
-
-/** Exported for tests (a fake node-pty); startRender is the way in. */
-export async function spawnPty(pty: typeof NodePty, inv: Invocation, emit: Emit): Promise<SpawnedEngine> {
-  let term: NodePty.IPty;
-  try {
-    // A very wide terminal: the pty would otherwise wrap long status lines into several "lines".
-    // TERM comes from `name`; COLUMNS/LINES tell programs that ask the environment, not the tty.
-    term = pty.spawn(inv.file, inv.args, {
-      name: 'xterm-256color',
-      cols: PTY_COLUMNS,
-      rows: PTY_ROWS,
-      cwd: inv.cwd,
-      env: { ...inv.env, COLUMNS: String(PTY_COLUMNS), LINES: String(PTY_ROWS) },
-    });
-  } catch (e) {
-    const error = e instanceof Error ? e : new Error(String(e));
-    return { kind: 'pty', pid: undefined, ended: Promise.resolve({ exit: { code: null, signal: null }, error }) };
-  }
-  let lastData = Date.now();
-  // node-pty decodes UTF-8 itself (a character split across reads is kept for the next one).
-  term.onData((text) => {
-    lastData = Date.now();
-    if (text !== '') emit(text, 'stdout');
-  });
-  const ended = new Promise<{ exit: EngineExit; error?: Error }>((resolve) => {
-    term.onExit(({ exitCode, signal }) => {
-      const name = signal ? (Object.entries(osConstants.signals).find(([, n]) => n === signal)?.[0] as NodeJS.Signals | undefined) : undefined;
-      const exit: EngineExit = name ? { code: null, signal: name } : { code: exitCode, signal: null };
-      // The exit can overtake the last data (node-pty's own note in unixTerminal.js): wait until
-      // the output has been quiet for a moment, bounded, before the outcome is decided.
-      const exitedAt = Date.now();
-      lastData = Math.max(lastData, exitedAt);
-      const check = () => {
-        const now = Date.now();
-        if (now - lastData >= PTY_QUIET_MS || now - exitedAt >= PTY_FLUSH_MAX_MS) resolve({ exit });
-        else setTimeout(check, PTY_QUIET_MS - (now - lastData));
-      };
-      setTimeout(check, PTY_QUIET_MS);
-    });
-  });
-  // node-pty returns as soon as it has forked; the child calls setsid() on its own time. Until it
-  // has, the group -pid does not exist and a pause or an abort sent to it would miss (child_process
-  // waits for the exec, so pipes do not have this gap). kill(-pid, 0) succeeds once it does.
-  const deadline = Date.now() + PTY_FLUSH_MAX_MS;
-  let exited = false;
-  void ended.then(() => (exited = true));
-  for (;;) {
-    if (signalGroup(term.pid, 0) || exited || Date.now() >= deadline) break;
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  return { kind: 'pty', pid: term.pid, ended };
 }
 
 /** Runs a render and waits for its result. */
