@@ -70,7 +70,7 @@ describe.runIf(enabled)('render engine under a pty', () => {
     const job = tempDir();
     writeFileSync(path.join(job, 'scene.blend'), '');
     // 20,000 status-sized lines, then a fatal line, then exit 0: only the last line says it failed.
-    const fake = fakeBlender(job, `perl -e 'print "Fra:1 Mem:9.91M (Peak 10.83M) | Time:00:00.07 | Rendering \$_ / 4096 samples\\n" for 1..20000'\necho "Error: Not freed memory blocks: 2"\necho "std::bad_alloc"\nexit 0`);
+    const fake = fakeBlender(job, `perl -e 'print "Fra:1 Mem:9.91M (Peak 10.83M) | Time:00:00.07 | Rendering $_ / 4096 samples\\n" for 1..20000'\necho "Error: Not freed memory blocks: 2"\necho "std::bad_alloc"\nexit 0`);
     const spec = RenderJobSpec.parse({ jobId: 'pty-tail', frames: { start: 1, end: 1 }, threads: 1 });
     for (let i = 0; i < 5; i++) {
       const lines: string[] = [];
