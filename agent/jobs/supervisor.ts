@@ -305,8 +305,6 @@ export class JobSupervisor implements WorkExecutor {
     if (!pending) return null;
     this.spare = null;
     this.sparesTaken.add(pending);
-    // Fork the next spare for the job after this one.
-    setImmediate(() => this.schedule());
     const spare = await pending;
     if (!spare || spare.exited) return null;
     this.registry.remove(spare.conn.pid);
@@ -322,7 +320,10 @@ export class JobSupervisor implements WorkExecutor {
 
   private schedule(): void {
     if (this.closed || !this.decision) return;
-    this.keepSpare(this.decision.resources.some((rd) => rd.newWork && (rd.state === 'running' || rd.state === 'limited')));
+    // Forked only while nothing runs: booting Node takes CPU from an engine that is starting up.
+    // The next spare comes when this run ends (end() schedules again).
+    const mayStart = this.decision.resources.some((rd) => rd.newWork && (rd.state === 'running' || rd.state === 'limited'));
+    if (!mayStart || this.active.size === 0) this.keepSpare(mayStart);
     const t = Date.now();
     let wake = Infinity;
     for (const rd of this.decision.resources) {

@@ -12,7 +12,7 @@ import { Ledger } from '../../agent/ledger/ledger.js';
 import { decimalToMicros, defaultPolicy, EarningsReport, microsToDecimal, type LedgerEntry } from '../../protocol/index.js';
 import { CHART_DRAWN_MARK } from '../../renderer/earnings/chart-drawer.js';
 import { CHROMIUM_ARGS, chromium, requireProgram } from '../support/external.js';
-import { repoRoot, startAgentProcess, type AgentProcess } from '../support/agent-process.js';
+import { repoRoot, startAgentProcess, type AgentProcess, callAgent } from '../support/agent-process.js';
 
 const browserPath = chromium();
 const artifacts = join(repoRoot, 'test-artifacts', 'e2e');
@@ -119,16 +119,8 @@ describe.runIf(requireProgram(browserPath, 'energy browser tests'))('Earnings an
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  async function api(method: 'GET' | 'PATCH', path: string, body?: unknown): Promise<unknown> {
-    const res = await fetch(`${agent.origin}/api/v1${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${agent.token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json: unknown = await res.json();
-    expect(res.status, JSON.stringify(json)).toBeLessThan(300);
-    return json;
-  }
+  const api = (method: 'GET' | 'PATCH', path: string, body?: unknown): Promise<unknown> => callAgent(agent, method, path, body);
+
 
   async function shot(page: Page, name: string) {
     await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });

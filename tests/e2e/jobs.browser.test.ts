@@ -9,7 +9,7 @@ import { chromium as playwright, type Browser, type Page } from 'playwright-core
 import { JobDetail, defaultPolicy, type JobSummary } from '../../protocol/index.js';
 import { blender, buildScene } from '../support/blender.js';
 import { CHROMIUM_ARGS, chromium, requireProgram } from '../support/external.js';
-import { repoRoot, startAgentProcess, type AgentProcess } from '../support/agent-process.js';
+import { repoRoot, startAgentProcess, type AgentProcess, callAgent } from '../support/agent-process.js';
 import { AWAY_USER } from '../support/signals.js';
 
 const browserPath = chromium();
@@ -42,16 +42,8 @@ describe.runIf(ready)('Jobs page in Chromium against the headless agent and real
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  async function api(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<unknown> {
-    const res = await fetch(`${agent.origin}/api/v1${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${agent.token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json: unknown = await res.json();
-    expect(res.status, JSON.stringify(json)).toBeLessThan(300);
-    return json;
-  }
+  const api = (method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<unknown> => callAgent(agent, method, path, body);
+
 
   async function shot(page: Page, name: string) {
     await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium as playwright, type Browser, type Page } from 'playwright-core';
 import type { Day, Policy, Settings, SignalUpdate, TimeWindow } from '../../protocol/index.js';
 import { CHROMIUM_ARGS, chromium, requireProgram } from '../support/external.js';
-import { repoRoot, startAgentProcess, type AgentProcess } from '../support/agent-process.js';
+import { repoRoot, startAgentProcess, type AgentProcess, callAgent } from '../support/agent-process.js';
 
 const browserPath = chromium();
 const artifacts = join(repoRoot, 'test-artifacts', 'e2e');
@@ -57,16 +57,8 @@ describe.runIf(requireProgram(browserPath, 'schedule browser tests'))('Schedule 
     }
   }
 
-  async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${agent.origin}/api/v1${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${agent.token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await res.json()) as T;
-    expect(res.status, JSON.stringify(json)).toBe(200);
-    return json;
-  }
+  const api = <T,>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => callAgent<T>(agent, method, path, body);
+
 
   const postSignals = (readings: SignalUpdate['readings']) => api('POST', '/signals', { source: 'e2e-test', maxAgeMs: 600_000, readings } satisfies SignalUpdate);
 

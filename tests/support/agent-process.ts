@@ -72,3 +72,15 @@ export async function startAgentProcess(dataDir: string, extraArgs: string[] = [
     },
   };
 }
+
+/** Calls the agent's API with its token; any answer outside 2xx fails the test with its body. */
+export async function callAgent<T = unknown>(agent: Pick<AgentProcess, 'origin' | 'token'>, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${agent.origin}/api/v1${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${agent.token}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await res.json()) as T;
+  if (res.status >= 300) throw new Error(`${method} ${path}: HTTP ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}

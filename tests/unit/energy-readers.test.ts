@@ -1,32 +1,21 @@
 // Power readers against fake sysfs trees in a temp dir (synthetic: the layout of
 // /sys/class/powercap and /sys/class/hwmon as the kernel documents it, values made up), and
 // nvidia-smi power.draw from synthetic lines through the existing parser.
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { amdGpuDevice, readAmdGpuPower } from '../../agent/energy/hwmon-power.js';
 import { NO_RAPL_NOTE, RAPL_ROOT_ONLY_NOTE, RaplMeter, readRapl } from '../../agent/energy/rapl.js';
 import { integrate } from '../../agent/energy/integrate.js';
 import { estimateCpu, estimateGpu, gpuTdpWatts } from '../../agent/energy/estimate.js';
 import { LineSplitter, parseGpuLine } from '../../agent/signals/nvidia-smi-parse.js';
+import { writeSysfs } from '../support/sysfs.js';
 import { useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();
 
-function sysfs(files: Record<string, string>, links: Record<string, string> = {}): string {
-  const root = tempDir();
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), `${text}\n`);
-  }
-  for (const [path, target] of Object.entries(links)) {
-    mkdirSync(join(root, target), { recursive: true });
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    symlinkSync(join(root, target), join(root, path));
-  }
-  return root;
-}
+const sysfs = (files: Record<string, string>, links: Record<string, string> = {}): string => writeSysfs(tempDir(), files, links);
 
 const RANGE = 262143328850;
 const rapl = (pkg0: number, pkg1?: number) => ({

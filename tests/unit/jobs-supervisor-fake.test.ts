@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentToWorker, RenderResult, WorkerToAgent } from '../../protocol/index.js';
 import type { WorkerConnection, WorkerStarter } from '../../agent/jobs/worker-starter.js';
-import { gameEnds, gameStarts, idleAgain, inState, procStat, startAgent, userBack, waitFor, type TestAgent } from '../support/jobs.js';
+import { gameEnds, gameStarts, idleAgain, inState, procStat, sleep, startAgent, userBack, waitFor, type TestAgent } from '../support/jobs.js';
 import { useTempDirs } from '../support/tmp.js';
 import WebSocket from 'ws';
 import { WS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX } from '../../protocol/index.js';
@@ -163,16 +163,27 @@ describe('supervisor decisions (fake worker)', () => {
     slow.ws.close();
   });
 
-  it('keeps one spare worker while work may start, hands it the next job, and stops it when a game starts', async () => {
-    const { a, id } = await setup();
-    await a.waitJob(id, inState('running'), 'running');
-    // The job's worker, plus one spare forked for the next job.
-    await waitFor(() => workers.filter((w) => !w.exited).length === 2, 'a spare next to the running worker');
-    const spare = workers.find((w) => !w.exited && !started().includes(w))!;
+  it('keeps one spare worker while work may start and nothing runs, hands it the next job, and stops it when a game starts', async () => {
+    const a = await startAgent(tmp(), { workerStarter: starter });
+    agents.push(a);
+    // Idle and allowed to work: one worker waits, with nothing to do.
+    await waitFor(() => workers.length === 1, 'a spare worker');
+    const spare = workers[0]!;
     expect(spare.sent).toEqual([]);
+    const blend = join(tmp(), 'scene.blend');
+    writeFileSync(blend, 'BLENDER-v304');
+    const id = (await a.call('POST', '/jobs', { kind: 'render', blendFile: blend, frames: { start: 1, end: 3 }, device: 'CPU' })).json.id as string;
+    await a.waitJob(id, inState('running'), 'running');
+    // The job went to the spare; no other worker boots while it renders.
+    expect(started()).toEqual([spare]);
+    await sleep(300);
+    expect(workers.filter((w) => !w.exited)).toEqual([spare]);
     await a.signals(gameStarts);
     await a.waitJob(id, inState('queued'), 'released');
-    await waitFor(() => spare.exited, 'the spare to be stopped while the game runs');
+    // Nothing may start while the game runs: no worker waits beside it.
+    await waitFor(() => workers.every((w) => w.exited), 'every worker to be gone while the game runs');
+    await sleep(300);
+    expect(workers.every((w) => w.exited)).toBe(true);
     await a.signals(gameEnds);
     await a.waitJob(id, inState('running'), 'running again');
     expect(started().length).toBe(2);

@@ -1,9 +1,8 @@
 // hwmon temperatures against fake sysfs trees (synthetic: the layout of /sys/class/hwmon and
 // /sys/class/thermal, values in millidegrees), and once against this machine's real /sys.
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HwmonSource, NO_CPU_SENSOR_NOTE, readHwmon } from '../../agent/signals/hwmon.js';
+import { writeSysfs } from '../support/sysfs.js';
 import { useTempDirs } from '../support/tmp.js';
 import { recordingSink, testContext, waitFor } from './signals-support.js';
 
@@ -13,19 +12,7 @@ afterEach(async () => {
   for (const s of stops.splice(0)) await s();
 });
 
-function sysfs(files: Record<string, string>, links: Record<string, string> = {}): string {
-  const root = tempDir();
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), `${text}\n`);
-  }
-  for (const [path, target] of Object.entries(links)) {
-    mkdirSync(join(root, target), { recursive: true });
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    symlinkSync(join(root, target), join(root, path));
-  }
-  return root;
-}
+const sysfs = (files: Record<string, string>, links: Record<string, string> = {}): string => writeSysfs(tempDir(), files, links);
 
 const AMD_DESKTOP = {
   'class/hwmon/hwmon0/name': 'nvme',

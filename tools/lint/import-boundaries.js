@@ -29,7 +29,8 @@ export const ALLOWED_IMPORTS = Object.freeze({
   protocol: Object.freeze([]),
   // workers/seal is the hashing core that hub/ needs to commit to uploads; the rest of workers/ is not.
   hub: Object.freeze(['protocol', 'workers/seal']),
-  cli: Object.freeze(['agent', 'hub', 'protocol']),
+  // `offhours commp FILE` hashes in the CLI's own process with the same core the hub uses.
+  cli: Object.freeze(['agent', 'hub', 'protocol', 'workers/seal']),
   tests: ANYTHING,
   bench: ANYTHING,
   // Dev-only scripts and lint rules; never shipped.

@@ -22,8 +22,10 @@ import type { EngineExit } from './outcome.js';
 export const PTY_COLUMNS = 10_000;
 export const PTY_ROWS = 50;
 /** After the engine exits, the output counts as complete once it has been quiet this long. The
- * held slave means nothing is lost by waiting; this only bounds how long "done" takes. */
-const QUIET_MS = 50;
+ * held slave means nothing is lost by waiting (the line discipline hands over what the engine
+ * wrote within a millisecond or so); this only bounds how long "done" takes. */
+const QUIET_MS = 20;
+const QUIET_POLL_MS = 5;
 /** A grandchild that inherited the terminal can keep it busy: stop reading after this long. */
 const DRAIN_MAX_MS = 5_000;
 
@@ -100,7 +102,8 @@ export function spawnOnPty(open: PtyBinding['open'], inv: Invocation, emit: Emit
       const exitedAt = Date.now();
       // Wait until the output has been quiet (bounded), then let go of the slave: the master
       // reads what is left, then EIO, then closes.
-      while (Date.now() - lastData < QUIET_MS && Date.now() - exitedAt < DRAIN_MAX_MS) await new Promise((r) => setTimeout(r, QUIET_MS));
+      do await new Promise((r) => setTimeout(r, QUIET_POLL_MS));
+      while (Date.now() - lastData < QUIET_MS && Date.now() - exitedAt < DRAIN_MAX_MS);
       closeSlave();
       const rest = await Promise.race([masterClosed.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), DRAIN_MAX_MS))]);
       if (!rest) master.destroy();
