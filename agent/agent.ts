@@ -1,7 +1,8 @@
 // The agent's composition root: takes the data directory's lock, opens settings, token, logs and
 // journal, and serves the API. No Electron import: it runs the same under `offhours agent` and
 // as a utility process inside the app.
-import { mkdirSync, rmSync } from 'node:fs';
+import { constants as fsConstants, mkdirSync, rmSync } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { cpus, homedir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -45,6 +46,8 @@ import { parseTariffCsv } from './energy/tariff-csv.js';
 import { NvidiaSmiSampler } from './signals/nvidia-smi-sampler.js';
 import type { EnergyApi } from './api/energy-routes.js';
 import { HttpError } from './api/http-util.js';
+import { StorageService, type StorageServiceOptions } from './storage/storage-service.js';
+import { combineExecutors } from './policy/executor.js';
 
 export const AGENT_VERSION: string = __OFFHOURS_VERSION__;
 
@@ -70,6 +73,8 @@ export interface AgentOptions {
   tickMs?: number;
   /** The power sampler's sources and cadence (tests point it at a sysfs-shaped temp dir). */
   power?: Partial<PowerSamplerOptions>;
+  /** Storage seams (tests inject a failing copy, a faster scrub). */
+  storage?: Partial<Pick<StorageServiceOptions, 'copy' | 'scrubEveryMs'>>;
   /** When the port is taken, take any free one instead of failing (inside the app, whose window
    * learns the address from the agent; a headless agent keeps its fixed, documented port). */
   portFallback?: boolean;
@@ -96,6 +101,7 @@ export interface RunningAgent {
   jobs: JobSupervisor | null;
   energy: EnergyService;
   ledger: Ledger;
+  storage: StorageService;
   stop(): Promise<void>;
 }
 
@@ -105,6 +111,23 @@ function checkTargets(policy: Policy, resources: readonly ResourceInfo[], path: 
     .filter((t) => t.startsWith('gpu:') && !resources.some((r) => r.id === t))
     .map((t) => ({ path: `${path}.rules.${t}`, message: `this machine has no ${t} (GPUs found: ${resources.filter((r) => r.kind === 'gpu').map((r) => r.id).join(', ') || 'none'})` }));
   if (fields.length > 0) throw new InputError('invalid_request', 'the policy names a resource this machine does not have', fields);
+}
+
+/** A storage folder must be a directory this user can write: checked before it is saved. */
+async function checkStorageFolder(folder: string): Promise<void> {
+  const bad = (message: string) => new InputError('invalid_request', 'That storage folder cannot be used.', [{ path: 'storage.folder', message }]);
+  let st;
+  try {
+    st = await stat(folder);
+  } catch {
+    throw bad('no such folder');
+  }
+  if (!st.isDirectory()) throw bad('not a folder');
+  try {
+    await access(folder, fsConstants.W_OK);
+  } catch {
+    throw bad('Offhours cannot write there');
+  }
 }
 
 export class PortInUseError extends UserFacingError {
@@ -125,6 +148,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
   let stopPolicy: (() => void) | undefined;
   let supervisor: JobSupervisor | null = null;
   let ledger: Ledger | undefined;
+  let storage: StorageService | undefined;
   let energyService: EnergyService | undefined;
   try {
     log = createFileLogger({ dir: join(dataDir, DATA_FILES.logsDir), echo: opts.echoLogs ?? false, level: opts.logLevel ?? 'info', now });
@@ -198,11 +222,14 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     // GPUs stay resources once seen: a driver hiccup must pause a GPU's work (its readings go
     // stale), not make the GPU and the rules that name it disappear.
     const gpusSeen = new Map<string, string>();
+    const starter = opts.workerStarter ?? forkStarter();
+    storage = new StorageService({ dataDir, settings: () => store.get().storage, starter, log: log.child({ part: 'storage' }), now, ...opts.storage });
+    const disk = storage;
     supervisor = opts.executor
       ? null
       : new JobSupervisor({
           dataDir,
-          starter: opts.workerStarter ?? forkStarter(),
+          starter,
           log: log.child({ part: 'jobs' }),
           now,
           blender: () => store.get().render.blenderPath,
@@ -212,7 +239,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
           energy,
           ...opts.jobs,
         });
-    const executor: WorkExecutor = opts.executor ?? supervisor ?? noWorkExecutor;
+    const executor: WorkExecutor = opts.executor ?? combineExecutors([supervisor ?? noWorkExecutor, disk]);
     const headless = opts.headless ?? true;
 
     // Signals and the policy engine.
@@ -303,10 +330,12 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       patchSettings: (patch: SettingsPatch) =>
         serial(async () => {
           if (patch.policy) checkTargets(patch.policy, resources(), 'policy');
+          if (patch.storage?.folder) await checkStorageFolder(patch.storage.folder);
           const updated = await store.update((d) => {
             if (patch.startAtLogin !== undefined) d.startAtLogin = patch.startAtLogin;
             if (patch.policy !== undefined) d.policy = patch.policy;
             if (patch.render !== undefined) d.render = patch.render;
+            if (patch.storage !== undefined) d.storage = patch.storage;
             if (patch.consent?.accepted === true) d.consent = { acceptedAt: now().toISOString(), version: patch.consent.version };
             if (patch.consent?.accepted === false) {
               d.consent = { acceptedAt: null, version: 0 };
@@ -358,6 +387,12 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       },
       ...(supervisor ? { jobs: supervisor } : {}),
       energy: energyApi(),
+      storage: {
+        view: () => disk.view(),
+        add: (req) => disk.add(req),
+        prove: (cid, n) => disk.prove(cid, n),
+        scrub: (cid) => disk.scrub(cid),
+      },
     };
 
     function energyApi(): EnergyApi {
@@ -463,12 +498,14 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       jobs: sup,
       energy,
       ledger: ledger,
+      storage: disk,
       stop() {
         stopping ??= (async () => {
           clearTimeout(snoozeTimer);
           engine.stop();
           keepAwake.stop();
           await sup?.close();
+          await disk.close();
           await stopSources?.();
           await energy.stop();
           ledgerRef.close();
@@ -486,6 +523,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
   } catch (err) {
     stopPolicy?.();
     await supervisor?.close().catch(() => undefined);
+    await storage?.close().catch(() => undefined);
     await stopSources?.().catch(() => undefined);
     await energyService?.stop().catch(() => undefined);
     ledger?.close();

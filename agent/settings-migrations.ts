@@ -1,6 +1,6 @@
 // Settings migrations: each step takes the document of version N and returns version N+1.
 // A file from a newer Offhours is not downgraded: it is kept aside like an unreadable one.
-import { defaultEnergySettings, defaultPolicy } from '../protocol/index.js';
+import { defaultEnergySettings, defaultPolicy, defaultStorageSettings } from '../protocol/index.js';
 
 export interface Migration {
   from: number;
@@ -16,6 +16,8 @@ export const SETTINGS_MIGRATIONS: readonly Migration[] = [
   { from: 2, migrate: (doc) => ({ ...doc, render: { blenderPath: null } }) },
   // 4: energy settings. A PSU efficiency of 0.9 and no calibration until the user makes one.
   { from: 3, migrate: (doc) => ({ ...doc, energy: defaultEnergySettings() }) },
+  // 5: shared disk. No folder until the user picks one: nothing is stored before that.
+  { from: 4, migrate: (doc) => ({ ...doc, storage: defaultStorageSettings() }) },
 ];
 
 export function migrateSettings(

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `offhours` command. Parses arguments and hands over to the agent or to the API client.
 import { parseArgs } from 'node:util';
+import { isMainThread } from 'node:worker_threads';
 import { Status, type SharingRequest } from '../protocol/index.js';
 import { parseAgentArgs, resolveDataDirFromArgs } from '../agent/args.js';
 import { runAgentProcess, dashboardUrl } from '../agent/process.js';
@@ -8,6 +9,8 @@ import { UserFacingError } from '../agent/errors.js';
 import { CliError, EXIT, callAgent, findAgent } from './api-client.js';
 import { parseDuration } from './duration.js';
 import { formatStatus } from './format-status.js';
+import { commpCommand } from './commp.js';
+import { STORAGE_HELP, runStorageCommand } from './storage-command.js';
 
 const VERSION: string = __OFFHOURS_VERSION__;
 
@@ -21,6 +24,8 @@ Commands:
   pause [--for 30m]     stop sharing (for a while with --for: a snooze)
   resume                turn sharing on again
   drain                 finish the current work, then stop
+  commp FILE [--json]   piece commitment of a file: payload and piece size, v1 and v2 piece CIDs
+${STORAGE_HELP}
   help, version
 
 Options:
@@ -85,13 +90,23 @@ async function main(argv: string[]): Promise<number> {
       out(status.sharing.reason.text);
       return EXIT.ok;
     }
+    case 'storage':
+      return runStorageCommand(rest, out);
+    case 'commp': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
+      if (positionals.length !== 1) throw new CliError('usage: offhours commp FILE [--json]', EXIT.usage);
+      out(await commpCommand(positionals[0]!, values.json));
+      return EXIT.ok;
+    }
     default:
       process.stderr.write(`offhours: unknown command "${command}"\n\n${HELP}\n`);
       return EXIT.usage;
   }
 }
 
-main(process.argv.slice(2)).then(
+// The CommP threads are chunks of this bundle; should one ever share this entry's chunk, it must
+// not run the command again.
+if (isMainThread) main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code;
   },

@@ -5,6 +5,7 @@ import { isoDateTime, Reason } from './common.js';
 import { Decision, Policy, defaultPolicy } from './policy.js';
 import { JobSummary } from './jobs.js';
 import { EnergySettings, defaultEnergySettings } from './energy-api.js';
+import { StorageSettings, defaultStorageSettings } from './storage.js';
 
 export { isoDateTime, Reason };
 
@@ -66,7 +67,7 @@ export type ManualSharing = z.infer<typeof ManualSharing>;
 
 // ---- settings -------------------------------------------------------------------------------
 
-export const SETTINGS_SCHEMA_VERSION = 4;
+export const SETTINGS_SCHEMA_VERSION = 5;
 
 export const Consent = z.object({
   /** When the user completed the first-run screen; null until then, and sharing stays off. */
@@ -98,6 +99,8 @@ export const Settings = z
     render: RenderSettings,
     /** PSU efficiency and the wall-meter calibration (tariffs live in their own file). */
     energy: EnergySettings,
+    /** The folder and the size of disk shared. */
+    storage: StorageSettings,
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;
@@ -112,6 +115,7 @@ export function defaultSettings(): Settings {
     policy: defaultPolicy(),
     render: { blenderPath: null },
     energy: defaultEnergySettings(),
+    storage: defaultStorageSettings(),
   };
 }
 
@@ -123,6 +127,7 @@ export const SettingsPatch = z
     /** The whole policy, replaced at once: a rule list is never half-saved. */
     policy: Policy.optional(),
     render: RenderSettings.optional(),
+    storage: StorageSettings.optional(),
     consent: z
       .union([
         z.object({ accepted: z.literal(true), version: z.number().int().positive() }).strict(),

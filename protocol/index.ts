@@ -13,3 +13,5 @@ export * from './power.js';
 export * from './ledger.js';
 export * from './tariffs.js';
 export * from './energy-api.js';
+export * from './storage.js';
+export * from './piece/index.js';

@@ -4,6 +4,7 @@
 // is one answer to "is the agent there, and what did it last say?".
 // The network, the token source and the timer are injected: component tests drive it with fakes.
 import {
+  AddPieceRequest,
   API_PREFIX,
   API_VERSION,
   CalibrationRequest,
@@ -14,10 +15,15 @@ import {
   EnergySettings,
   EnergySettingsPatch,
   FINAL_JOB_STATES,
+  Ingest,
   JobDetail,
   JobList,
   JobSummary,
+  PieceCidText,
+  PieceRecord,
   PowerView,
+  ProveRequest,
+  ProveResult,
   QueueBenchmark,
   QueueRenderJob,
   RenderEngineInfo,
@@ -29,6 +35,8 @@ import {
   SharingRequest,
   SignalsView,
   Status,
+  StorageView,
+  type StorageSettings,
   TariffCsvImport,
   TariffCsvPreview,
   TariffSettings,
@@ -175,6 +183,21 @@ export interface AgentConnection {
   saveTariffs(settings: TariffSettings): Promise<QueryResult<TariffSettings>>;
   /** Parses a price table for a preview (slots, bad rows by line). Nothing is stored. */
   previewTariffCsv(body: TariffCsvImport): Promise<QueryResult<TariffCsvPreview>>;
+  /** The shared disk as the agent sees it: allocation, the file system's numbers, pieces, files
+   * being added and the proof history. A read: the Storage page polls it while open. */
+  loadStorage(): Promise<QueryResult<StorageView>>;
+  /** Folder and cap in one PATCH of the settings. Field errors (paths `storage.folder`,
+   * `storage.capBytes`: checked here, then by the agent, e.g. a folder it cannot write to) come
+   * back for the form, not as the global alert. */
+  saveStorageSettings(settings: StorageSettings): Promise<QueryResult<Settings>>;
+  /** Queues a file of the agent's machine to be stored and sealed as a local piece. Every refusal
+   * (a relative path, 409 storage_off without a folder) comes back to the form. */
+  addStorageFile(file: string): Promise<QueryResult<Ingest>>;
+  /** Challenges a stored piece now and verifies its proofs. A proof that fails is an answer, not an
+   * error; a refusal comes back to the caller, not as the global alert. */
+  provePiece(cid: string, challenges: number): Promise<QueryResult<ProveResult>>;
+  /** Re-hashes a stored piece; it comes back 'corrupt' when it no longer matches its CID. */
+  scrubPiece(cid: string): Promise<QueryResult<PieceRecord>>;
   /** The ledger report for a range, bucketed by hour, day or month and optionally split. */
   loadEarnings(params: EarningsQueryParams): Promise<QueryResult<EarningsReport>>;
   /** Every ledger entry in the range as CSV text (the page turns it into a download: the token is
@@ -765,6 +788,41 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
       const parsed = TariffCsvImport.safeParse(body);
       if (!parsed.success) return Promise.resolve(invalidForForm('That price table cannot be sent.', parsed.error.issues));
       return query((tok) => http.request(tok, 'POST', '/tariffs/import', TariffCsvPreview, parsed.data));
+    },
+    loadStorage() {
+      return query((tok) => http.request(tok, 'GET', '/storage', StorageView));
+    },
+    saveStorageSettings(settings) {
+      const parsed = SettingsPatch.safeParse({ storage: settings });
+      if (!parsed.success) return Promise.resolve(invalidForForm('The storage settings have mistakes.', parsed.error.issues));
+      return actFor(
+        'storage-settings',
+        async (tok) => {
+          const saved = await http.request(tok, 'PATCH', '/settings', Settings, parsed.data);
+          set({ settings: saved });
+          return saved;
+        },
+        { alertFieldErrors: false },
+      );
+    },
+    addStorageFile(file) {
+      const parsed = AddPieceRequest.safeParse({ file });
+      if (!parsed.success) return Promise.resolve(invalidForForm('That file cannot be added.', parsed.error.issues));
+      return actFor('storage-add', (tok) => http.request(tok, 'POST', '/storage/pieces', Ingest, parsed.data), { alert: false });
+    },
+    provePiece(cid, challenges) {
+      const piece = PieceCidText.safeParse(cid);
+      const body = ProveRequest.safeParse({ challenges });
+      if (!piece.success) return Promise.resolve(invalidForForm('That is not a piece CID.', piece.error.issues));
+      if (!body.success) return Promise.resolve(invalidForForm('That number of challenges cannot be sent.', body.error.issues));
+      return actFor(`prove:${piece.data}`, (tok) => http.request(tok, 'POST', `/storage/pieces/${encodeURIComponent(piece.data)}/prove`, ProveResult, body.data), {
+        alert: false,
+      });
+    },
+    scrubPiece(cid) {
+      const piece = PieceCidText.safeParse(cid);
+      if (!piece.success) return Promise.resolve(invalidForForm('That is not a piece CID.', piece.error.issues));
+      return actFor(`scrub:${piece.data}`, (tok) => http.request(tok, 'POST', `/storage/pieces/${encodeURIComponent(piece.data)}/scrub`, PieceRecord), { alert: false });
     },
     loadEarnings(params) {
       const parsed = EarningsQueryParams.safeParse(params);

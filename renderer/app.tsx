@@ -11,6 +11,7 @@ import { OverviewPage } from './pages/overview-page.js';
 import { PowerPage } from './pages/power-page.js';
 import { SchedulePage } from './pages/schedule-page.js';
 import { SettingsPage } from './pages/settings-page.js';
+import { StoragePage } from './pages/storage-page.js';
 import { useHashRoute, type RouteId } from './routes.js';
 import { ErrorScreen, LoadingScreen, NotAuthorizedScreen } from './screens/connection-screens.js';
 import { FirstRunScreen } from './screens/first-run-screen.js';
@@ -43,6 +44,8 @@ function Page({ route, status, settings }: { route: RouteId; status: Status; set
       return <EarningsPage />;
     case 'power':
       return <PowerPage />;
+    case 'storage':
+      return <StoragePage />;
     case 'schedule':
       return <SchedulePage status={status} settings={settings} />;
     case 'settings':

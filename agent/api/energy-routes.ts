@@ -8,7 +8,9 @@ import {
   CalibrationRequest,
   EarningsQueryParams,
   EnergySettingsPatch,
+  Tariff,
   TariffCsvImport,
+  TariffId,
   TariffSettings,
   fieldErrors,
   type EarningsQuery,
@@ -59,6 +61,41 @@ function zoneOf(zone: string | undefined): string | undefined {
 
 function range(q: { from: string; to: string }): void {
   if (Date.parse(q.to) <= Date.parse(q.from)) throw new HttpError(400, 'invalid_request', 'the query string is not valid', [{ path: 'to', message: 'to must be after from' }]);
+}
+
+/** One tariff at a time, for scripts: GET, PUT (create or replace) and DELETE /tariffs/:id. The
+ * set is read, changed and saved whole, so the one-writer rule and the set's checks still hold. */
+export function tariffRoute(energy: () => EnergyApi, pathname: string): Partial<Record<string, Handler>> | undefined {
+  const m = new RegExp(`^${API_PREFIX}/tariffs/([^/]+)$`).exec(pathname);
+  if (!m || m[1] === 'import') return undefined;
+  const id = TariffId.safeParse(decodeURIComponent(m[1]!));
+  if (!id.success) throw new HttpError(400, 'invalid_request', 'not a tariff id (lowercase letters, digits and dashes)');
+  const find = () => energy().tariffs().tariffs.find((t) => t.id === id.data);
+  const missing = () => new HttpError(404, 'not_found', `no tariff ${id.data}`);
+  return {
+    GET: (_req, res) => {
+      const t = find();
+      if (!t) throw missing();
+      sendJson(res, 200, t);
+    },
+    PUT: async (req, res) => {
+      const t = check(Tariff, await readJsonBody(req, TARIFF_BODY_BYTES), 'request body');
+      if (t.id !== id.data) throw new HttpError(400, 'invalid_request', 'the request body is not valid', [{ path: 'id', message: `must be ${id.data}, as in the address` }]);
+      const set = energy().tariffs();
+      const exists = set.tariffs.some((x) => x.id === t.id);
+      const tariffs = exists ? set.tariffs.map((x) => (x.id === t.id ? t : x)) : [...set.tariffs, t];
+      const saved = energy().putTariffs(check(TariffSettings, { ...set, tariffs }, 'tariff set'));
+      sendJson(res, exists ? 200 : 201, saved.tariffs.find((x) => x.id === t.id));
+    },
+    DELETE: (_req, res) => {
+      const set = energy().tariffs();
+      if (!find()) throw missing();
+      // Deleting the active tariff leaves no tariff active: the Schedule page's flat price (if any) counts again.
+      energy().putTariffs({ active: set.active === id.data ? null : set.active, tariffs: set.tariffs.filter((t) => t.id !== id.data) });
+      res.writeHead(204, { 'cache-control': 'no-store' });
+      res.end();
+    },
+  };
 }
 
 export function energyRoutes(energy: () => EnergyApi): Record<string, Partial<Record<string, Handler>>> {

@@ -29,10 +29,11 @@ import {
 import type { Logger } from '../logger.js';
 import { bearerToken, tokenMatches } from '../token.js';
 import { createEventsHub } from './events.js';
-import { energyRoutes, type EnergyApi } from './energy-routes.js';
+import { energyRoutes, tariffRoute, type EnergyApi } from './energy-routes.js';
+import { pieceRoute, storageRoutes, type StorageApi } from './storage-routes.js';
 import { HttpError, allowedHosts, allowedOrigins, readJsonBody, sendError, sendJson } from './http-util.js';
 import type { StaticFiles } from './static-files.js';
-import { InputError } from '../errors.js';
+import { INPUT_ERROR_STATUS, InputError } from '../errors.js';
 
 /** What the API needs from the agent; the agent composes it, tests can too. */
 export interface ApiCore {
@@ -49,6 +50,8 @@ export interface ApiCore {
   jobs?: JobsApi;
   /** Power, tariffs and earnings; absent where the agent keeps no ledger (tests of other parts). */
   energy?: EnergyApi;
+  /** Shared disk: pieces, proofs, scrubs. */
+  storage?: StorageApi;
 }
 
 export interface JobsApi {
@@ -118,8 +121,14 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     return core.energy;
   };
 
+  const storage = (): StorageApi => {
+    if (!core.storage) throw new HttpError(404, 'not_found', 'this agent shares no disk');
+    return core.storage;
+  };
+
   const routes: Record<string, Partial<Record<string, Handler>>> = {
     ...energyRoutes(energy),
+    ...storageRoutes(storage),
     [`${API_PREFIX}/health`]: {
       GET: (_req, res) => sendJson(res, 200, { ok: true, name: 'offhours-agent', version: opts.version, apiVersion: API_VERSION } satisfies Health),
     },
@@ -200,7 +209,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         res.setHeader('www-authenticate', 'Bearer realm="offhours"');
         throw new HttpError(401, 'unauthorized', 'a valid API token is required (Authorization: Bearer <token>)');
       }
-      const route = routes[url.pathname] ?? jobRoute(url.pathname);
+      const route = routes[url.pathname] ?? jobRoute(url.pathname) ?? pieceRoute(storage, url.pathname) ?? tariffRoute(energy, url.pathname);
       if (!route) throw new HttpError(404, 'not_found', `no such endpoint: ${url.pathname}`);
       const handler = route[req.method ?? 'GET'];
       if (!handler) {
@@ -229,7 +238,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       if (err instanceof HttpError) {
         sendError(res, err);
       } else if (err instanceof InputError) {
-        sendError(res, new HttpError(err.code === 'consent_required' ? 409 : 400, err.code, err.message, err.fields.length > 0 ? err.fields : undefined));
+        sendError(res, new HttpError(INPUT_ERROR_STATUS[err.code], err.code, err.message, err.fields.length > 0 ? err.fields : undefined));
       } else {
         log.error('request failed', { method: req.method, path: req.url?.split('?')[0], err });
         sendError(res, new HttpError(500, 'internal', 'the agent could not handle this request; see its log'));

@@ -5,22 +5,42 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants as osConstants, setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { AgentToWorker, WorkerToAgent } from '../../protocol/index.js';
+import type { Serializable } from 'node:child_process';
+import { AgentToSealWorker, AgentToWorker, SealWorkerToAgent, WorkerToAgent, type WorkerKind } from '../../protocol/index.js';
 import type { ParentChannel } from '../parent-channel.js';
 
-export interface WorkerConnection {
+/** A worker process, speaking one kind's protocol (render by default, seal for storage). */
+export interface WorkerConnection<In = WorkerToAgent, Out = AgentToWorker> {
   readonly pid: number;
-  send(message: AgentToWorker): void;
-  onMessage(listener: (message: WorkerToAgent) => void): void;
+  send(message: Out): void;
+  onMessage(listener: (message: In) => void): void;
   /** Invalid messages: the worker is not speaking the protocol. */
   onInvalid(listener: (issue: string) => void): void;
   onExit(listener: (code: number | null, signal: string | null) => void): void;
   kill(): void;
 }
 
+export type SealConnection = WorkerConnection<SealWorkerToAgent, AgentToSealWorker>;
+
 export interface WorkerStarter {
   start(jobId: string): Promise<WorkerConnection>;
+  /** A seal worker (piece commitments, proofs, scrubs); absent where a test's starter has none. */
+  startSeal?(jobId: string): Promise<SealConnection>;
 }
+
+interface Schema<T> {
+  parse(v: unknown): T;
+  safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ message: string }> } };
+}
+
+interface KindSchemas<In, Out> {
+  kind: WorkerKind;
+  incoming: Schema<In>;
+  outgoing: Schema<Out>;
+}
+
+const RENDER: KindSchemas<WorkerToAgent, AgentToWorker> = { kind: 'render', incoming: WorkerToAgent, outgoing: AgentToWorker };
+const SEAL: KindSchemas<SealWorkerToAgent, AgentToSealWorker> = { kind: 'seal', incoming: SealWorkerToAgent, outgoing: AgentToSealWorker };
 
 /** dist/workers/worker.js next to the bundled agent, or the checkout's build when the agent runs
  * from source (tests). */
@@ -44,44 +64,42 @@ function lowerPriority(pid: number): void {
 }
 
 export function forkStarter(script = defaultWorkerScript()): WorkerStarter {
-  return {
-    start(_jobId) {
-      return new Promise((resolve, reject) => {
-        if (!existsSync(script)) {
-          reject(new Error(`the worker bundle is missing (${script}); run "npm run build"`));
-          return;
-        }
-        const child = fork(script, ['--kind', 'render'], {
-          env: workerEnv(process.env),
-          stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-          serialization: 'json',
-          execArgv: [],
-        });
-        child.once('error', reject);
-        child.once('spawn', () => {
-          child.off('error', reject);
-          child.on('error', () => undefined);
-          lowerPriority(child.pid!);
-          const invalid: Array<(issue: string) => void> = [];
-          resolve({
-            pid: child.pid!,
-            send: (m) => {
-              if (child.connected) child.send(AgentToWorker.parse(m));
-            },
-            onMessage: (l) =>
-              child.on('message', (raw) => {
-                const parsed = WorkerToAgent.safeParse(raw);
-                if (parsed.success) l(parsed.data);
-                else for (const i of invalid) i(parsed.error.issues[0]?.message ?? 'invalid message');
-              }),
-            onInvalid: (l) => invalid.push(l),
-            onExit: (l) => child.once('exit', (code, signal) => l(code, signal)),
-            kill: () => child.kill('SIGKILL'),
-          });
+  const start = <In, Out>(k: KindSchemas<In, Out>): Promise<WorkerConnection<In, Out>> =>
+    new Promise((resolve, reject) => {
+      if (!existsSync(script)) {
+        reject(new Error(`the worker bundle is missing (${script}); run "npm run build"`));
+        return;
+      }
+      const child = fork(script, ['--kind', k.kind], {
+        env: workerEnv(process.env),
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        serialization: 'json',
+        execArgv: [],
+      });
+      child.once('error', reject);
+      child.once('spawn', () => {
+        child.off('error', reject);
+        child.on('error', () => undefined);
+        lowerPriority(child.pid!);
+        const invalid: Array<(issue: string) => void> = [];
+        resolve({
+          pid: child.pid!,
+          send: (m) => {
+            if (child.connected) child.send(k.outgoing.parse(m) as Serializable);
+          },
+          onMessage: (l) =>
+            child.on('message', (raw) => {
+              const parsed = k.incoming.safeParse(raw);
+              if (parsed.success) l(parsed.data);
+              else for (const i of invalid) i(parsed.error.issues[0]?.message ?? 'invalid message');
+            }),
+          onInvalid: (l) => invalid.push(l),
+          onExit: (l) => child.once('exit', (code, signal) => l(code, signal)),
+          kill: () => child.kill('SIGKILL'),
         });
       });
-    },
-  };
+    });
+  return { start: () => start(RENDER), startSeal: () => start(SEAL) };
 }
 
 interface MessagePortLike {
@@ -98,35 +116,34 @@ export function parentChannelStarter(channel: ParentChannel): WorkerStarter {
     exitListeners.get(pid)?.(code, null);
     exitListeners.delete(pid);
   });
-  return {
-    async start(jobId) {
-      const started = await channel.startWorker('render', jobId);
-      const port = started.port as MessagePortLike;
-      port.start?.();
-      lowerPriority(started.pid);
-      const invalid: Array<(issue: string) => void> = [];
-      return {
-        pid: started.pid,
-        send: (m) => port.postMessage(AgentToWorker.parse(m)),
-        onMessage: (l) =>
-          port.on('message', (e) => {
-            const parsed = WorkerToAgent.safeParse(e.data);
-            if (parsed.success) l(parsed.data);
-            else for (const i of invalid) i(parsed.error.issues[0]?.message ?? 'invalid message');
-          }),
-        onInvalid: (l) => invalid.push(l),
-        onExit: (l) => exitListeners.set(started.pid, l),
-        kill: () => {
-          channel.stopWorker(started.pid);
-          // Main may be slow or gone; the worker is this user's process either way.
-          try {
-            process.kill(started.pid, 'SIGKILL');
-          } catch {}
-          port.close?.();
-        },
-      };
-    },
+  const start = async <In, Out>(k: KindSchemas<In, Out>, jobId: string): Promise<WorkerConnection<In, Out>> => {
+    const started = await channel.startWorker(k.kind, jobId);
+    const port = started.port as MessagePortLike;
+    port.start?.();
+    lowerPriority(started.pid);
+    const invalid: Array<(issue: string) => void> = [];
+    return {
+      pid: started.pid,
+      send: (m) => port.postMessage(k.outgoing.parse(m)),
+      onMessage: (l) =>
+        port.on('message', (e) => {
+          const parsed = k.incoming.safeParse(e.data);
+          if (parsed.success) l(parsed.data);
+          else for (const i of invalid) i(parsed.error.issues[0]?.message ?? 'invalid message');
+        }),
+      onInvalid: (l) => invalid.push(l),
+      onExit: (l) => exitListeners.set(started.pid, l),
+      kill: () => {
+        channel.stopWorker(started.pid);
+        // Main may be slow or gone; the worker is this user's process either way.
+        try {
+          process.kill(started.pid, 'SIGKILL');
+        } catch {}
+        port.close?.();
+      },
+    };
   };
+  return { start: (jobId) => start(RENDER, jobId), startSeal: (jobId) => start(SEAL, jobId) };
 }
 
 /** Inside the app the channel to main exists only once the agent is up; a job that starts before
@@ -137,5 +154,6 @@ export function deferredParentChannelStarter(): WorkerStarter & { attach(channel
   return {
     attach: (channel) => attach(parentChannelStarter(channel)),
     start: async (jobId) => (await ready).start(jobId),
+    startSeal: async (jobId) => (await ready).startSeal!(jobId),
   };
 }

@@ -16,3 +16,18 @@ export const noWorkExecutor: WorkExecutor = {
   activeWork: () => ({}),
   ownPids: () => new Set<number>(),
 };
+
+/** Several executors as one: each gets every decision; their work and pids add up. */
+export function combineExecutors(parts: readonly WorkExecutor[]): WorkExecutor {
+  return {
+    applyDecision: (d) => {
+      for (const p of parts) p.applyDecision(d);
+    },
+    activeWork: () => {
+      const out: Record<string, number> = {};
+      for (const p of parts) for (const [k, v] of Object.entries(p.activeWork())) out[k] = (out[k] ?? 0) + v;
+      return out;
+    },
+    ownPids: () => new Set(parts.flatMap((p) => [...p.ownPids()])),
+  };
+}

@@ -12,13 +12,6 @@ export interface EmptyPageText {
 }
 
 export const EMPTY_PAGES = {
-  storage: {
-    title: 'Storage',
-    subtitle: 'Disk space shared with networks.',
-    empty: 'No storage shared. Offhours stores nothing for any network on this machine.',
-    later:
-      'You will choose a folder and a size cap here; Offhours will keep encrypted pieces there and prove it still holds them. Storage sharing is not built yet.',
-  },
   networks: {
     title: 'Networks',
     subtitle: 'The networks this machine works for.',

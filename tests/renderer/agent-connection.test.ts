@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { CONSENT_VERSION, WS_CLOSE, WS_PROTOCOL } from '../../protocol/index.js';
 import { eventsUrl, reconnectDelay, RECONNECT_MAX_MS } from '../../renderer/agent-connection.js';
-import { BASE_URL, createHarness, FakeAgent, json, makeDecision, makeJob, makeProgress, makeStatus, TOKEN } from './fake-agent.js';
+import { BASE_URL, createHarness, FakeAgent, json, makeDecision, makeJob, makeProgress, makeStatus, PIECE_A, PIECE_B, TOKEN } from './fake-agent.js';
 
 async function connected(h: ReturnType<typeof createHarness>) {
   h.connection.start();
@@ -530,5 +530,56 @@ describe('agent connection: power, tariffs and earnings', () => {
     expect(result).toMatchObject({ ok: false, error: { code: 'not_running' } });
     expect(h.connection.getSnapshot().actionError).toBeUndefined();
     expect(await h.connection.calibrate({ device: 'cpu', meterIdleWatts: 120, meterLoadWatts: 50 })).toMatchObject({ ok: false, error: { fields: [{ path: 'meterLoadWatts' }] } });
+  });
+});
+
+describe('agent connection: storage', () => {
+  it('checks storage inputs against the protocol before sending, and returns the errors by field', async () => {
+    const h = createHarness();
+    await connected(h);
+    const settings = await h.connection.saveStorageSettings({ folder: 'relative/path', capBytes: -1 });
+    expect(settings.ok).toBe(false);
+    expect(!settings.ok && settings.error.fields?.map((f) => f.path).sort()).toEqual(['storage.capBytes', 'storage.folder']);
+    expect(await h.connection.addStorageFile('x.tar')).toMatchObject({ ok: false, error: { fields: [{ path: 'file' }] } });
+    expect(await h.connection.provePiece('not-a-cid', 5)).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+    expect(await h.connection.provePiece(PIECE_A, 0)).toMatchObject({ ok: false, error: { fields: [{ path: 'challenges' }] } });
+    expect(await h.connection.scrubPiece('../../etc/passwd')).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+    expect(h.agent.mutations()).toEqual([]);
+    expect(h.connection.getSnapshot().actionError).toBeUndefined();
+  });
+
+  it('saves the storage settings into the state, and keeps the agent’s field errors off the global alert', async () => {
+    const h = createHarness();
+    await connected(h);
+    const saved = await h.connection.saveStorageSettings({ folder: '/srv/offhours', capBytes: 5 * 1024 ** 3 });
+    expect(saved).toMatchObject({ ok: true, value: { storage: { folder: '/srv/offhours', capBytes: 5 * 1024 ** 3 } } });
+    expect(h.connection.getSnapshot().settings?.storage.folder).toBe('/srv/offhours');
+    const refused = await h.connection.saveStorageSettings({ folder: '/nowhere', capBytes: 0 });
+    expect(refused).toMatchObject({ ok: false, error: { fields: [{ path: 'storage.folder', message: 'no such folder' }] } });
+    expect(h.connection.getSnapshot().actionError).toBeUndefined();
+    expect(h.connection.getSnapshot().pending).toBeNull();
+  });
+
+  it('loads, proves, scrubs and adds through the storage routes', async () => {
+    const h = createHarness();
+    await connected(h);
+    expect(await h.connection.loadStorage()).toMatchObject({ ok: true, value: { pieces: [{ cid: PIECE_A }, { cid: PIECE_B }] } });
+    expect(await h.connection.provePiece(PIECE_A, 7)).toMatchObject({ ok: true, value: { passed: 7, challenges: 7 } });
+    expect(await h.connection.scrubPiece(PIECE_B)).toMatchObject({ ok: true, value: { cid: PIECE_B, lastScrub: { ok: true } } });
+    expect(await h.connection.addStorageFile('/home/ada/a.tar')).toMatchObject({ ok: true, value: { state: 'waiting' } });
+    expect(h.agent.mutations().map((m) => `${m.method} ${m.path}`)).toEqual([
+      `POST /api/v1/storage/pieces/${PIECE_A}/prove`,
+      `POST /api/v1/storage/pieces/${PIECE_B}/scrub`,
+      'POST /api/v1/storage/pieces',
+    ]);
+  });
+
+  it('returns 409 storage_off to the caller without the global alert', async () => {
+    const agent = new FakeAgent();
+    agent.storageView = { ...agent.storageView, settings: { folder: null, capBytes: 0 }, disk: null };
+    const h = createHarness({ agent });
+    await connected(h);
+    expect(await h.connection.addStorageFile('/home/ada/a.tar')).toMatchObject({ ok: false, error: { code: 'storage_off' } });
+    expect(h.connection.getSnapshot().actionError).toBeUndefined();
   });
 });

@@ -2,7 +2,15 @@
 // fetch, a scriptable WebSocket, and a manual timer. The real agent is tested end to end in Chromium.
 import { vi } from 'vitest';
 import {
+  AddPieceRequest,
   API_PREFIX,
+  GIB,
+  PieceCidText,
+  ProveRequest,
+  type Ingest,
+  type PieceRecord,
+  type ProveResult,
+  type StorageView,
   CalibrationRequest,
   DecisionPreviewRequest,
   EarningsQueryParams,
@@ -182,6 +190,53 @@ export function makePowerView(): PowerView {
   };
 }
 
+/** Piece CIDs of the public CommP vectors (127 bytes each of 0x00..0x03, and 127 zero bytes). */
+export const PIECE_A = 'baga6ea4seaqes3nobte6ezpp4wqan2age2s5yxcatzotcvobhgcmv5wi2xh5mbi';
+export const PIECE_B = 'baga6ea4seaqdomn3tgwgrh3g532zopskstnbrd2n3sxfqbze7rxt7vqn7veigmy';
+
+export function makePiece(overrides: Partial<PieceRecord> = {}): PieceRecord {
+  return {
+    cid: PIECE_A,
+    cidV2: 'bafkzcibcaaces3nobte6ezpp4wqan2age2s5yxcatzotcvobhgcmv5wi2xh5mbi',
+    payloadSize: 3 * GIB + 123,
+    paddedSize: 4 * GIB,
+    diskBytes: 4 * GIB + 40960,
+    state: 'sealed',
+    source: 'local',
+    origin: '/home/ada/backup.tar',
+    addedAt: new Date(T0).toISOString(),
+    lastProof: null,
+    lastScrub: null,
+    ...overrides,
+  };
+}
+
+/** A shared folder on a 931.5 GiB disk holding two sealed pieces, with one proof each in the history. */
+export function makeStorageView(): StorageView {
+  const at = (s: number) => new Date(T0 + s * 1000).toISOString();
+  return {
+    settings: { folder: '/mnt/spare/offhours', capBytes: 200 * GIB },
+    disk: {
+      folder: '/mnt/spare/offhours',
+      totalBytes: 1_000_204_886_016,
+      freeBytes: 612_345_678_848,
+      reserveBytes: 20_000_000_000,
+      usedBytes: 8_590_000_128,
+      availableBytes: 206_158_430_208 - 8_590_000_128,
+    },
+    problem: null,
+    pieces: [
+      makePiece({ lastProof: { at: at(60), challenges: 5, passed: 5, problem: null }, lastScrub: { at: at(30), ok: true, problem: null } }),
+      makePiece({ cid: PIECE_B, cidV2: 'bafkzcibcaapdomn3tgwgrh3g532zopskstnbrd2n3sxfqbze7rxt7vqn7veigmy', payloadSize: 127, paddedSize: 128, diskBytes: 8192, origin: '/home/ada/notes.txt' }),
+    ],
+    ingests: [],
+    proofs: [
+      { cid: PIECE_A, at: at(60), challenges: 5, passed: 5, problem: null },
+      { cid: PIECE_B, at: at(50), challenges: 5, passed: 3, problem: 'leaf 17: the Merkle path does not lead to the root' },
+    ],
+  };
+}
+
 export function emptyFigures(): EarningsFigures {
   return { gross: {}, fiatValue: {}, unvalued: {}, unvaluedCount: 0, energyCost: {}, energyMwh: 0, net: {}, payouts: {}, earnings: 0 };
 }
@@ -241,6 +296,23 @@ export class FakeAgent {
   earningsFor: (query: EarningsQuery) => EarningsReport = emptyReport;
   /** What GET /earnings/export.csv answers. */
   earningsCsv = 'type,id,at,network,device,amount,token\n';
+  /** What GET /storage answers; PATCH /settings { storage } and POST /storage/pieces change it. */
+  storageView: StorageView = makeStorageView();
+  /** Folders that "exist" and are writable here: PATCH /settings refuses others, as the agent does. */
+  storageFolders = new Set<string>(['/mnt/spare/offhours', '/srv/offhours']);
+  /** What POST /storage/pieces/:cid/prove answers for a stored piece and a valid body; passes by default. */
+  proveAnswer: (cid: string, challenges: number) => ProveResult | Response = (cid, challenges) => ({
+    cid,
+    at: this.nextUpdatedAt(),
+    challenges,
+    passed: challenges,
+    problem: null,
+    results: Array.from({ length: challenges }, (_, i) => ({ leaf: i * 7, ok: true })),
+    seed: 'ab'.repeat(32),
+  });
+  /** What POST /storage/pieces/:cid/scrub makes of a stored piece; intact by default. */
+  scrubAnswer: (piece: PieceRecord) => PieceRecord = (piece) => ({ ...piece, lastScrub: { at: this.nextUpdatedAt(), ok: true, problem: null } });
+  private ingestSeq = 0;
   /** Signal updates posted to POST /signals. */
   signalUpdates: SignalUpdate[] = [];
   /** When set, every response waits for it: lets a test look at the UI while a request is in flight. */
@@ -256,6 +328,7 @@ export class FakeAgent {
         ? { acceptedAt: null, version: 0 }
         : { acceptedAt: new Date(T0).toISOString(), version: 1 },
       sharing: status.sharing.manual,
+      storage: this.storageView.settings,
     };
   }
 
@@ -314,6 +387,8 @@ export class FakeAgent {
       return json({ error: { code: 'unauthorized', message: 'missing or wrong token' } }, 401);
     }
     const key = `${req.method} ${req.path.slice(API_PREFIX.length)}`;
+    const pieceRoute = /^POST \/storage\/pieces\/([^/]+)\/(prove|scrub)$/.exec(key);
+    if (pieceRoute) return this.pieceRoute(decodeURIComponent(pieceRoute[1]!), pieceRoute[2] as 'prove' | 'scrub', req.body);
     const jobRoute = /^(GET|POST) \/jobs\/([^/]+)(\/cancel)?$/.exec(key);
     if (jobRoute) return this.jobRoute(jobRoute[1]!, decodeURIComponent(jobRoute[2]!), jobRoute[3] !== undefined);
     switch (key) {
@@ -331,6 +406,10 @@ export class FakeAgent {
         this.jobs = [job, ...this.jobs];
         return json(job, 201);
       }
+      case 'GET /storage':
+        return json(this.storageView);
+      case 'POST /storage/pieces':
+        return this.postPiece(req.body);
       case 'GET /power':
         return json(this.powerView);
       case 'PATCH /power/settings': {
@@ -414,6 +493,45 @@ export class FakeAgent {
     return json({ error: { code: 'not_found', message: `${method} ${id}` } }, 404);
   }
 
+  private pieceRoute(cid: string, action: 'prove' | 'scrub', body: unknown): Response {
+    if (!PieceCidText.safeParse(cid).success) return json({ error: { code: 'invalid_request', message: 'not a piece CID (baga6ea4…)' } }, 400);
+    const piece = this.storageView.pieces.find((p) => p.cid === cid);
+    if (!piece) return json({ error: { code: 'not_found', message: `no piece ${cid} is stored here` } }, 404);
+    if (action === 'scrub') {
+      const scrubbed = this.scrubAnswer(piece);
+      this.storageView = { ...this.storageView, pieces: this.storageView.pieces.map((p) => (p.cid === cid ? scrubbed : p)) };
+      return json(scrubbed);
+    }
+    const parsed = ProveRequest.safeParse(body);
+    if (!parsed.success) return json({ error: { code: 'invalid_request', message: 'the request body is not valid', fields: fieldErrors(parsed.error) } }, 400);
+    const answer = this.proveAnswer(cid, parsed.data.challenges);
+    if (answer instanceof Response) return answer;
+    const { results: _results, seed: _seed, cid: _cid, ...check } = answer;
+    this.storageView = {
+      ...this.storageView,
+      pieces: this.storageView.pieces.map((p) => (p.cid === cid ? { ...p, lastProof: check } : p)),
+      proofs: [{ ...check, cid }, ...this.storageView.proofs].slice(0, 100),
+    };
+    return json(answer);
+  }
+
+  private postPiece(body: unknown): Response {
+    const parsed = AddPieceRequest.safeParse(body);
+    if (!parsed.success) return json({ error: { code: 'invalid_request', message: 'the request body is not valid', fields: fieldErrors(parsed.error) } }, 400);
+    if (this.storageView.settings.folder === null) return json({ error: { code: 'storage_off', message: 'No storage folder is set.' } }, 409);
+    this.ingestSeq += 1;
+    const ingest: Ingest = {
+      id: `ingest-${this.ingestSeq}`,
+      file: parsed.data.file,
+      state: 'waiting',
+      reason: 'Waiting: your rules do not allow disk work right now.',
+      cid: null,
+      at: this.nextUpdatedAt(),
+    };
+    this.storageView = { ...this.storageView, ingests: [ingest, ...this.storageView.ingests] };
+    return json(ingest, 202);
+  }
+
   private postJob(body: unknown): Response {
     const parsed = QueueRenderJob.safeParse(body);
     if (!parsed.success) return json({ error: { code: 'invalid_request', message: 'invalid render job', fields: fieldErrors(parsed.error) } }, 400);
@@ -453,8 +571,17 @@ export class FakeAgent {
       return json({ error: { code: 'invalid_request', message: 'invalid settings', fields: fieldErrors(parsed.error) } }, 400);
     }
     const patch = parsed.data;
+    // Refused before anything is applied: the agent never half-saves a patch.
+    const folder = patch.storage?.folder;
+    if (folder && !this.storageFolders.has(folder)) {
+      return json({ error: { code: 'invalid_request', message: 'The storage settings cannot be saved.', fields: [{ path: 'storage.folder', message: 'no such folder' }] } }, 400);
+    }
     if (patch.policy !== undefined) this.settings = { ...this.settings, policy: patch.policy };
     if (patch.render !== undefined) this.settings = { ...this.settings, render: patch.render };
+    if (patch.storage !== undefined) {
+      this.settings = { ...this.settings, storage: patch.storage };
+      this.storageView = { ...this.storageView, settings: patch.storage };
+    }
     if (patch.startAtLogin !== undefined) {
       this.settings = { ...this.settings, startAtLogin: patch.startAtLogin };
       this.status = { ...this.status, startAtLogin: patch.startAtLogin };

@@ -131,6 +131,22 @@ describe('energy API', () => {
     expect(TariffSettings.parse((await b.call('GET', '/tariffs')).json).tariffs.map((t) => t.id)).toEqual(['home', 'tou']);
   });
 
+  it('creates, replaces, reads and deletes one tariff by id, keeping the set valid', async () => {
+    const a = await agent();
+    expect((await a.call('PUT', '/tariffs/home', flat('0.30'))).status).toBe(201);
+    expect((await a.call('PUT', '/tariffs/home', flat('0.31'))).status).toBe(200);
+    expect((await a.call('GET', '/tariffs/home')).json).toEqual(flat('0.31'));
+    const mismatch = await a.call('PUT', '/tariffs/other', flat('0.31'));
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.json.error.fields).toEqual([{ path: 'id', message: 'must be other, as in the address' }]);
+    expect((await a.call('PUT', '/tariffs', { active: 'home', tariffs: [flat('0.31')] })).status).toBe(200);
+    expect((await a.call('DELETE', '/tariffs/home')).status).toBe(204);
+    // The active one went with it: nothing is active, nothing dangles.
+    expect(TariffSettings.parse((await a.call('GET', '/tariffs')).json)).toEqual({ active: null, tariffs: [] });
+    expect((await a.call('GET', '/tariffs/home')).status).toBe(404);
+    expect((await a.call('DELETE', '/tariffs/Bad_Id')).status).toBe(400);
+  });
+
   it('the price is a policy signal: a price cap above it runs, below it pauses with the price in the reason', async () => {
     const a = await agent();
     await a.call('PUT', '/tariffs', { active: 'home', tariffs: [flat('0.35')] });

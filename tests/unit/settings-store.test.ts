@@ -91,7 +91,7 @@ describe('settings store', () => {
     const store = await SettingsStore.open(dir);
     expect(store.loaded.migratedFrom).toBe(2);
     expect(store.loaded.recovery).toBeNull();
-    expect(store.get()).toEqual({ ...v2, schemaVersion: SETTINGS_SCHEMA_VERSION, render: { blenderPath: null }, energy: { psuEfficiency: 0.9, calibrationFactor: 1, calibratedAt: null } });
+    expect(store.get()).toEqual({ ...v2, schemaVersion: SETTINGS_SCHEMA_VERSION, render: { blenderPath: null }, energy: { psuEfficiency: 0.9, calibrationFactor: 1, calibratedAt: null }, storage: { folder: null, capBytes: 0 } });
   });
 
   it('treats a missing migration step as unreadable rather than guessing', () => {

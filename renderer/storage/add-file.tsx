@@ -1,0 +1,119 @@
+// Stores a file of this machine as a local piece (what `offhours storage add` does), and lists the
+// files on their way in: waiting for the rules, copying, sealing, and the last ones that ended.
+// Ingest runs under the schedule like any work, so "waiting" comes with the rules' reason.
+import { useId, useState } from 'react';
+import type { FieldError, Ingest } from '../../protocol/index.js';
+import { formatDateTime } from '../format.js';
+import { TextField } from '../power/text-field.js';
+import { canAct, useAgent } from '../use-agent.js';
+import { PieceCid } from './piece-cid.js';
+import { INGEST_STATE_LABEL, INGEST_STATE_TONE } from './words.js';
+
+export function AddFileCard({ ingests, onQueued }: { ingests: readonly Ingest[]; onQueued: (ingest: Ingest) => void }) {
+  const ids = useId();
+  const { state, agent } = useAgent();
+  const [file, setFile] = useState('');
+  const [errors, setErrors] = useState<FieldError[]>([]);
+  const [refusal, setRefusal] = useState<string | null>(null);
+  const [queued, setQueued] = useState<string | null>(null);
+
+  const add = async () => {
+    setQueued(null);
+    setRefusal(null);
+    const result = await agent.addStorageFile(file.trim());
+    if (!result.ok) {
+      const fields = result.error.fields ?? [];
+      setErrors(fields);
+      if (fields.length === 0) {
+        setRefusal(result.error.code === 'storage_off' ? 'Choose a storage folder and save it first: no disk is shared yet.' : result.error.message);
+      }
+      return;
+    }
+    setErrors([]);
+    setFile('');
+    setQueued(`Queued ${result.value.file}.`);
+    onQueued(result.value);
+  };
+
+  const fileErrors = errors.filter((f) => f.path === 'file' || f.path === '(body)');
+
+  return (
+    <section className="card" aria-labelledby={`${ids}-title`} data-testid="storage-add">
+      <h2 id={`${ids}-title`} className="card-title">
+        Store a file
+      </h2>
+      <p className="field-hint">
+        Stores and seals a file of the agent’s machine as a local piece, to check your own files or try proofs before any network sends data. The file is only
+        read, never served.
+      </p>
+      <form
+        className="queue-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void add();
+        }}
+      >
+        <TextField
+          className="form-field-wide"
+          label="File to store"
+          value={file}
+          onChange={(v) => {
+            setFile(v);
+            setQueued(null);
+          }}
+          errors={fileErrors}
+          placeholder="/home/you/backup.tar"
+          hint="An absolute path."
+        />
+        {refusal && (
+          <p className="field-error form-field-wide" role="alert" data-testid="add-refusal">
+            {refusal}
+          </p>
+        )}
+        <div className="form-actions">
+          <button type="submit" className="button button-secondary" disabled={!canAct(state)} aria-busy={state.pending === 'storage-add'}>
+            Store this file
+          </button>
+          {queued && (
+            <span className="form-status" role="status">
+              {queued}
+            </span>
+          )}
+        </div>
+      </form>
+      {ingests.length > 0 && (
+        <>
+          <h3 className="card-subtitle">Files being added</h3>
+          <table className="table" data-testid="ingests">
+            <thead>
+              <tr>
+                <th scope="col">File</th>
+                <th scope="col">State</th>
+                <th scope="col">Why</th>
+                <th scope="col">Piece</th>
+                <th scope="col">Since</th>
+              </tr>
+            </thead>
+            <tbody>
+              {ingests.map((i) => (
+                <tr key={i.id} data-testid="ingest-row" data-id={i.id}>
+                  <th scope="row">
+                    <code className="path">{i.file}</code>
+                  </th>
+                  <td>
+                    <span className={INGEST_STATE_TONE[i.state]} data-testid="ingest-state">
+                      {INGEST_STATE_LABEL[i.state]}
+                    </span>
+                  </td>
+                  <td data-testid="ingest-reason">{i.reason ?? <span className="muted">—</span>}</td>
+                  <td>{i.cid ? <PieceCid cid={i.cid} /> : <span className="muted">—</span>}</td>
+                  <td>{formatDateTime(i.at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </section>
+  );
+}
