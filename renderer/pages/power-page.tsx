@@ -1,57 +1,22 @@
 // Power: what the machine draws while sharing (measured, or marked as estimated), what a kWh costs
 // now, whether work pays for it, what each job cost, and the tariffs behind the prices. The live
 // figures are polled while the page is open and visible; the agent samples on its own schedule.
-import { useCallback, useEffect, useState } from 'react';
 import type { EnergySettings, PowerView } from '../../protocol/index.js';
+import type { AgentConnection } from '../agent-connection.js';
 import { PageHeader } from '../components/page-header.js';
 import { EnergySettingsCard } from '../power/energy-settings.js';
 import { JobCostsCard } from '../power/job-costs.js';
 import { LivePowerCard, ProfitCard } from '../power/live-power.js';
 import { TariffEditor } from '../power/tariff-editor.js';
-import { useAgent } from '../use-agent.js';
+import { usePolled } from '../use-polled.js';
 
 /** Sensors are read about once a second; a few seconds keeps the numbers alive without chatter. */
 export const POWER_REFRESH_MS = 5000;
 
+const loadPower = (agent: AgentConnection) => agent.loadPower();
+
 function usePowerView(): { view: PowerView | null; error: string | null; reload: () => void; setSettings: (s: EnergySettings) => void } {
-  const { agent, state } = useAgent();
-  const [view, setView] = useState<PowerView | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const connected = state.phase === 'connected';
-
-  const reload = useCallback(() => {
-    void agent.loadPower().then((r) => {
-      if (r.ok) {
-        setView(r.value);
-        setError(null);
-      } else setError(r.error.message);
-    });
-  }, [agent]);
-
-  useEffect(() => {
-    if (!connected) return;
-    let live = true;
-    const load = () => {
-      // A hidden page (minimised window, other tab) has no reader: skip until it is seen again.
-      if (document.hidden) return;
-      void agent.loadPower().then((r) => {
-        if (!live) return;
-        if (r.ok) {
-          setView(r.value);
-          setError(null);
-        } else setError(r.error.message);
-      });
-    };
-    load();
-    const timer = setInterval(load, POWER_REFRESH_MS);
-    document.addEventListener('visibilitychange', load);
-    return () => {
-      live = false;
-      clearInterval(timer);
-      document.removeEventListener('visibilitychange', load);
-    };
-  }, [agent, connected]);
-
+  const { value: view, error, reload, setValue: setView } = usePolled(loadPower, POWER_REFRESH_MS);
   const setSettings = (settings: EnergySettings) => setView((v) => (v ? { ...v, settings, snapshot: { ...v.snapshot, psuEfficiency: settings.psuEfficiency, calibrationFactor: settings.calibrationFactor } } : v));
   return { view, error, reload, setSettings };
 }
