@@ -15,3 +15,4 @@ export * from './tariffs.js';
 export * from './energy-api.js';
 export * from './storage.js';
 export * from './piece/index.js';
+export * from './hub-auth.js';
