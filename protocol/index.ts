@@ -16,3 +16,4 @@ export * from './energy-api.js';
 export * from './storage.js';
 export * from './piece/index.js';
 export * from './hub-auth.js';
+export * from './voucher.js';

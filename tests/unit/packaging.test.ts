@@ -279,6 +279,20 @@ describe.skipIf(skipOrFail(buildSkip, 'offline --dir build'))('an offline linux 
     expect(preload).not.toMatch(/^\s*import\s/m);
   });
 
+  it('ships the CommP addon, unpacked so Electron can load it, and not its sources', () => {
+    const addon = 'workers/seal/native/build/Release/offhours_seal.node';
+    // Built by npm install; where no compiler was present the app ships without it and hashes in JS
+    // (said on stderr). CI installs a compiler, so there it must be present.
+    if (!existsSync(join(root, addon))) {
+      expect(process.env.CI, 'the CommP addon was not built (npm run build:native)').not.toBe('true');
+      process.stderr.write('\n[note] packaging: no CommP addon built here; the app would hash in JavaScript\n');
+      return;
+    }
+    expect(asar.statFile(asarPath, addon).unpacked).toBe(true);
+    expect(statSync(join(appOutDir, 'resources', 'app.asar.unpacked', addon)).size).toBeGreaterThan(0);
+    expect([...files].some((f) => f.startsWith('/workers/seal/native/src/'))).toBe(false);
+  });
+
   it("keeps node-pty's native files in app.asar.unpacked", () => {
     const unpacked = join(appOutDir, 'resources', 'app.asar.unpacked');
     const ptyNode = 'node_modules/node-pty/build/Release/pty.node';
