@@ -48,6 +48,9 @@ import type { EnergyApi } from './api/energy-routes.js';
 import { HttpError } from './api/http-util.js';
 import { StorageService, type StorageServiceOptions } from './storage/storage-service.js';
 import { combineExecutors } from './policy/executor.js';
+import { checksumAddress } from '../protocol/node.js';
+import { fileSecretSource, type NodeKeySecretSource } from './wallet/secret-source.js';
+import { nodeIdentity, type NodeIdentity } from './wallet/node-identity.js';
 
 export const AGENT_VERSION: string = __OFFHOURS_VERSION__;
 
@@ -78,6 +81,10 @@ export interface AgentOptions {
   /** When the port is taken, take any free one instead of failing (inside the app, whose window
    * learns the address from the agent; a headless agent keeps its fixed, documented port). */
   portFallback?: boolean;
+  /** What unlocks the node keystore; default: a secret file beside it (the headless agent). */
+  nodeKeySecret?: NodeKeySecretSource;
+  /** scrypt's cost for a new node keystore (tests lower it). */
+  nodeKeyScryptN?: number;
 }
 
 /** What goes into the activity journal. */
@@ -102,6 +109,8 @@ export interface RunningAgent {
   energy: EnergyService;
   ledger: Ledger;
   storage: StorageService;
+  /** The node key, unlocked on first use. */
+  node: NodeIdentity;
   stop(): Promise<void>;
 }
 
@@ -179,6 +188,18 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     const startedAt = now().toISOString();
     const listeners = new Set<(s: Status) => void>();
     let port = 0;
+
+    // The node key is unlocked when first needed, not at start: scrypt takes about half a second,
+    // and inside the app the secret arrives from main only once the parent channel is up.
+    const node = nodeIdentity(dataDir, opts.nodeKeySecret ?? fileSecretSource(dataDir), {
+      now,
+      ...(opts.nodeKeyScryptN !== undefined ? { scryptN: opts.nodeKeyScryptN } : {}),
+      onProblem: (p) => {
+        log?.error('node key', { code: p.code, text: p.text });
+        problems.push({ code: p.code, text: p.text, at: now().toISOString() });
+        publish();
+      },
+    });
 
     // Money and electricity: the ledger, the tariffs, the power sampler (sharing the one nvidia-smi
     // stream with the GPU signal source), and the price as a policy signal.
@@ -336,6 +357,10 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
             if (patch.policy !== undefined) d.policy = patch.policy;
             if (patch.render !== undefined) d.render = patch.render;
             if (patch.storage !== undefined) d.storage = patch.storage;
+            if (patch.payout !== undefined) {
+              d.payout =
+                patch.payout.address === null ? { address: null, confirmedAt: null } : { address: checksumAddress(patch.payout.address), confirmedAt: now().toISOString() };
+            }
             if (patch.consent?.accepted === true) d.consent = { acceptedAt: now().toISOString(), version: patch.consent.version };
             if (patch.consent?.accepted === false) {
               d.consent = { acceptedAt: null, version: 0 };
@@ -392,6 +417,12 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
         add: (req) => disk.add(req),
         prove: (cid, n) => disk.prove(cid, n),
         scrub: (cid) => disk.scrub(cid),
+      },
+      node: {
+        info: async () => {
+          const key = await node.key();
+          return { address: key.address, keystore: key.keystore, created: key.created };
+        },
       },
     };
 
@@ -499,9 +530,12 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       energy,
       ledger: ledger,
       storage: disk,
+      node,
       stop() {
         stopping ??= (async () => {
           clearTimeout(snoozeTimer);
+          // An unlock in flight may still write the keystore: let it finish while we hold the lock.
+          await node.idle();
           engine.stop();
           keepAwake.stop();
           await sup?.close();

@@ -6,6 +6,7 @@ import { runAgentProcess } from './process.js';
 import { createParentChannel, type ParentPortLike } from './parent-channel.js';
 import { UserFacingError } from './errors.js';
 import { deferredParentChannelStarter } from './jobs/worker-starter.js';
+import { deferredAppSecretSource } from './wallet/secret-source.js';
 
 const parentPort = (process as unknown as { parentPort?: ParentPortLike }).parentPort;
 
@@ -13,13 +14,17 @@ try {
   const args = parseAgentArgs(process.argv.slice(2));
   // Inside the app only main can start worker processes.
   const appStarter = parentPort ? deferredParentChannelStarter() : undefined;
+  // Inside the app the node keystore's secret comes from main (Electron's safeStorage).
+  const appSecret = parentPort ? deferredAppSecretSource() : undefined;
   await runAgentProcess(args, {
     headless: parentPort === undefined,
     ...(appStarter ? { workerStarter: appStarter } : {}),
+    ...(appSecret ? { nodeKeySecret: appSecret } : {}),
     attach: parentPort
       ? (agent, stop) => {
           const channel = createParentChannel(parentPort, agent.log);
           appStarter?.attach(channel);
+          appSecret?.attach(channel);
           channel.onShutdown(() => void stop(AGENT_EXIT.ok));
           channel.ready(agent.url, agent.port);
         }

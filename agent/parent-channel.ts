@@ -21,6 +21,8 @@ export interface ParentChannel {
   startWorker(kind: WorkerKind, jobId: string, timeoutMs?: number): Promise<StartedWorker>;
   /** Asks main to kill a worker it started. */
   stopWorker(pid: number): void;
+  /** Asks main for the node keystore's secret (kept with Electron's safeStorage). */
+  requestNodeKeySecret(create: boolean, timeoutMs?: number): Promise<string>;
   onShutdown(listener: () => void): void;
   onWorkerExit(listener: (pid: number, code: number | null) => void): void;
 }
@@ -28,6 +30,7 @@ export interface ParentChannel {
 export function createParentChannel(port: ParentPortLike, log: Logger): ParentChannel {
   let nextId = 1;
   const pending = new Map<string, { resolve: (w: StartedWorker) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  const secrets = new Map<string, { resolve: (secret: string) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   const shutdownListeners: Array<() => void> = [];
   const exitListeners: Array<(pid: number, code: number | null) => void> = [];
 
@@ -47,6 +50,16 @@ export function createParentChannel(port: ParentPortLike, log: Logger): ParentCh
       case 'worker-exited':
         for (const l of exitListeners) l(msg.pid, msg.code);
         break;
+      case 'node-key-secret':
+      case 'node-key-secret-failed': {
+        const p = secrets.get(msg.requestId);
+        if (!p) return;
+        secrets.delete(msg.requestId);
+        clearTimeout(p.timer);
+        if (msg.type === 'node-key-secret') p.resolve(msg.secret);
+        else p.reject(new Error(msg.error));
+        break;
+      }
       case 'worker-started':
       case 'worker-start-failed': {
         const p = pending.get(msg.requestId);
@@ -75,6 +88,18 @@ export function createParentChannel(port: ParentPortLike, log: Logger): ParentCh
       });
     },
     stopWorker: (pid) => send({ type: 'stop-worker', pid }),
+    requestNodeKeySecret(create, timeoutMs = 30_000) {
+      const requestId = `k${nextId++}`;
+      return new Promise((resolve, reject) => {
+        // Generous: the OS keychain may be asking the user to unlock it.
+        const timer = setTimeout(() => {
+          secrets.delete(requestId);
+          reject(new Error(`main did not answer within ${timeoutMs / 1000} s`));
+        }, timeoutMs);
+        secrets.set(requestId, { resolve, reject, timer });
+        send({ type: 'node-key-secret-request', requestId, create });
+      });
+    },
     onShutdown: (l) => shutdownListeners.push(l),
     onWorkerExit: (l) => exitListeners.push(l),
   };

@@ -4,6 +4,7 @@ import type { AgentArgs } from './args.js';
 import { runAgent, type RunningAgent } from './agent.js';
 import { LockHeldError } from './data-dir-lock.js';
 import type { WorkerStarter } from './jobs/worker-starter.js';
+import type { NodeKeySecretSource } from './wallet/secret-source.js';
 
 export interface ProcessHooks {
   headless: boolean;
@@ -11,6 +12,7 @@ export interface ProcessHooks {
   attach?: ((agent: RunningAgent, stop: (code: number) => Promise<void>) => void) | undefined;
   print?: (line: string) => void;
   workerStarter?: WorkerStarter;
+  nodeKeySecret?: NodeKeySecretSource;
 }
 
 /** The URL that opens the dashboard already signed in. The token rides in the fragment, which
@@ -32,6 +34,7 @@ export async function runAgentProcess(args: AgentArgs, hooks: ProcessHooks): Pro
       ...(args.sensors ? {} : { sources: [] }),
       portFallback: args.electron && args.port === undefined,
       ...(hooks.workerStarter ? { workerStarter: hooks.workerStarter } : {}),
+      ...(hooks.nodeKeySecret ? { nodeKeySecret: hooks.nodeKeySecret } : {}),
     });
   } catch (err) {
     if (err instanceof LockHeldError) {

@@ -18,6 +18,8 @@ export const SETTINGS_MIGRATIONS: readonly Migration[] = [
   { from: 3, migrate: (doc) => ({ ...doc, energy: defaultEnergySettings() }) },
   // 5: shared disk. No folder until the user picks one: nothing is stored before that.
   { from: 4, migrate: (doc) => ({ ...doc, storage: defaultStorageSettings() }) },
+  // 6: the payout address. None until the user types one: no hub is told where to pay before that.
+  { from: 5, migrate: (doc) => ({ ...doc, payout: { address: null, confirmedAt: null } }) },
 ];
 
 export function migrateSettings(

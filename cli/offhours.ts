@@ -11,6 +11,7 @@ import { parseDuration } from './duration.js';
 import { formatStatus } from './format-status.js';
 import { commpCommand } from './commp.js';
 import { STORAGE_HELP, runStorageCommand } from './storage-command.js';
+import { HUB_HELP, runHubCommand } from './hub-command.js';
 
 const VERSION: string = __OFFHOURS_VERSION__;
 
@@ -26,6 +27,7 @@ Commands:
   drain                 finish the current work, then stop
   commp FILE [--json]   piece commitment of a file: payload and piece size, v1 and v2 piece CIDs
 ${STORAGE_HELP}
+${HUB_HELP}
   help, version
 
 Options:
@@ -92,6 +94,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'storage':
       return runStorageCommand(rest, out);
+    case 'hub':
+      return runHubCommand(rest, out);
     case 'commp': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
       if (positionals.length !== 1) throw new CliError('usage: offhours commp FILE [--json]', EXIT.usage);

@@ -44,6 +44,7 @@ export type SupervisorState =
   | { kind: 'stopped' };
 
 export type WorkerRequest = Extract<AgentToMain, { type: 'start-worker' | 'stop-worker' }>;
+export type NodeKeySecretRequest = Extract<AgentToMain, { type: 'node-key-secret-request' }>;
 
 export interface SupervisorDeps<P> {
   fork(): ChildHandle<P>;
@@ -53,6 +54,8 @@ export interface SupervisorDeps<P> {
   now(): number;
   onState(state: SupervisorState): void;
   onWorkerRequest(request: WorkerRequest): void;
+  /** The agent wants its node keystore's secret; unanswered (and so a locked key) without this. */
+  onNodeKeySecretRequest?(request: NodeKeySecretRequest): void;
   /** The agent process is gone (any reason): its workers must go too. */
   onAgentExit(code: number): void;
   log(message: string): void;
@@ -181,6 +184,11 @@ export class AgentSupervisor<P = unknown> {
       }
       if (this.stateValue.kind === 'stopping') return;
       this.setState({ kind: 'running', endpoint });
+      return;
+    }
+    if (message.type === 'node-key-secret-request') {
+      if (this.deps.onNodeKeySecretRequest) this.deps.onNodeKeySecretRequest(message);
+      else this.send({ type: 'node-key-secret-failed', requestId: message.requestId, error: 'this app keeps no node key secret' });
       return;
     }
     this.deps.onWorkerRequest(message);

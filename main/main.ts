@@ -11,6 +11,7 @@ import {
   MessageChannelMain,
   powerMonitor,
   powerSaveBlocker,
+  safeStorage,
   session,
   shell,
   type MessagePortMain,
@@ -20,6 +21,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DATA_FILES } from '../protocol/constants.js';
+import { NODE_KEY_FILES } from '../protocol/node.js';
 import { resolveDataDir, type ResolvedDataDir } from '../protocol/data-dir.js';
 import { AgentClient, type ClientConnection } from './agent-client.js';
 import type { AgentEndpoint } from './agent-location.js';
@@ -29,6 +31,7 @@ import { realTimers } from './child-handle.js';
 import { closeAction, startHidden } from './close-behaviour.js';
 import { applyStartAtLogin } from './login-item.js';
 import { KeepAwake, keepAwakeWanted } from './keep-awake.js';
+import { AppNodeKeySecret } from './node-key-secret.js';
 import { PowerSignalForwarder, powerMonitorSource, type PlatformInfo } from './power-signals.js';
 import { sharingRequestFor } from './snooze.js';
 import { statusPageUrl, type StatusPageText } from './status-page.js';
@@ -84,6 +87,8 @@ const workers = new WorkerStarter<MessagePortMain>({
   log,
 });
 
+const nodeKeySecret = new AppNodeKeySecret({ safeStorage, path: join(dataDir.path, NODE_KEY_FILES.appSecret), log });
+
 const supervisor = new AgentSupervisor<MessagePortMain>({
   fork: () =>
     forkUtility(join(app.getAppPath(), 'dist/agent/agent.js'), ['--data-dir', dataDir.path, '--electron'], 'Offhours agent', 'agent'),
@@ -98,6 +103,9 @@ const supervisor = new AgentSupervisor<MessagePortMain>({
   now: () => Date.now(),
   onState: onSupervisorState,
   onWorkerRequest: (request) => workers.handle(request),
+  // Over the parent channel, never on the command line or in the environment, where other
+  // processes of this user could read it.
+  onNodeKeySecretRequest: (request) => void nodeKeySecret.answer(request).then((answer) => supervisor.send(answer)),
   onAgentExit: () => workers.killAll(),
   log,
 });

@@ -6,6 +6,8 @@ import { Decision, Policy, defaultPolicy } from './policy.js';
 import { JobSummary } from './jobs.js';
 import { EnergySettings, defaultEnergySettings } from './energy-api.js';
 import { StorageSettings, defaultStorageSettings } from './storage.js';
+import { EthAddress } from './hub-auth.js';
+import { PayoutAddressInput } from './node.js';
 
 export { isoDateTime, Reason };
 
@@ -67,7 +69,7 @@ export type ManualSharing = z.infer<typeof ManualSharing>;
 
 // ---- settings -------------------------------------------------------------------------------
 
-export const SETTINGS_SCHEMA_VERSION = 5;
+export const SETTINGS_SCHEMA_VERSION = 6;
 
 export const Consent = z.object({
   /** When the user completed the first-run screen; null until then, and sharing stays off. */
@@ -88,6 +90,16 @@ export const RenderSettings = z
   .strict();
 export type RenderSettings = z.infer<typeof RenderSettings>;
 
+export const PayoutSettings = z
+  .object({
+    /** The user's own address, stored in its EIP-55 form; the app never holds its key. */
+    address: EthAddress.nullable(),
+    /** When the user confirmed the checksummed address on screen; null while there is none. */
+    confirmedAt: isoDateTime.nullable(),
+  })
+  .strict();
+export type PayoutSettings = z.infer<typeof PayoutSettings>;
+
 export const Settings = z
   .object({
     schemaVersion: z.literal(SETTINGS_SCHEMA_VERSION),
@@ -101,6 +113,8 @@ export const Settings = z
     energy: EnergySettings,
     /** The folder and the size of disk shared. */
     storage: StorageSettings,
+    /** Where hubs pay this node's earnings. */
+    payout: PayoutSettings,
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;
@@ -116,6 +130,7 @@ export function defaultSettings(): Settings {
     render: { blenderPath: null },
     energy: defaultEnergySettings(),
     storage: defaultStorageSettings(),
+    payout: { address: null, confirmedAt: null },
   };
 }
 
@@ -128,6 +143,8 @@ export const SettingsPatch = z
     policy: Policy.optional(),
     render: RenderSettings.optional(),
     storage: StorageSettings.optional(),
+    /** The address the user confirmed (null removes it); the agent stores the checksummed form. */
+    payout: z.object({ address: PayoutAddressInput.nullable() }).strict().optional(),
     consent: z
       .union([
         z.object({ accepted: z.literal(true), version: z.number().int().positive() }).strict(),

@@ -17,3 +17,4 @@ export * from './storage.js';
 export * from './piece/index.js';
 export * from './hub-auth.js';
 export * from './voucher.js';
+export * from './hub.js';

@@ -22,6 +22,9 @@ export const AgentToMain = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('stop-worker'), pid: z.number().int().positive() }).strict(),
+  /** The node keystore's secret, which main keeps with Electron's safeStorage. `create` is false
+   * when a keystore already exists: a new secret could never open it, so main must not make one. */
+  z.object({ type: z.literal('node-key-secret-request'), requestId, create: z.boolean() }).strict(),
 ]);
 export type AgentToMain = z.infer<typeof AgentToMain>;
 
@@ -31,6 +34,8 @@ export const MainToAgent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('worker-start-failed'), requestId, error: z.string() }).strict(),
   z.object({ type: z.literal('worker-exited'), pid: z.number().int().positive(), code: z.number().int().nullable() }).strict(),
   z.object({ type: z.literal('shutdown') }).strict(),
+  z.object({ type: z.literal('node-key-secret'), requestId, secret: z.string().regex(/^[0-9a-f]{64}$/) }).strict(),
+  z.object({ type: z.literal('node-key-secret-failed'), requestId, error: z.string().max(2000) }).strict(),
 ]);
 export type MainToAgent = z.infer<typeof MainToAgent>;
 

@@ -45,6 +45,7 @@ import {
   type FieldError,
 } from '../protocol/index.js';
 
+import { NodeInfo } from '../protocol/node.js';
 import { createAgentHttp, failureOf, type AgentFailure, type FetchLike } from './agent-http.js';
 import type { TokenSource } from './token-source.js';
 
@@ -186,6 +187,11 @@ export interface AgentConnection {
   /** The shared disk as the agent sees it: allocation, the file system's numbers, pieces, files
    * being added and the proof history. A read: the Storage page polls it while open. */
   loadStorage(): Promise<QueryResult<StorageView>>;
+  /** The node's own address, the identity hubs see (never its key). 503 while the key is locked. */
+  loadNode(): Promise<QueryResult<NodeInfo>>;
+  /** The payout address the user confirmed (null removes it). Field errors (`payout.address`: the
+   * shape or a failed EIP-55 checksum, checked here, then by the agent) come back for the form. */
+  savePayoutAddress(address: string | null): Promise<QueryResult<Settings>>;
   /** Folder and cap in one PATCH of the settings. Field errors (paths `storage.folder`,
    * `storage.capBytes`: checked here, then by the agent, e.g. a folder it cannot write to) come
    * back for the form, not as the global alert. */
@@ -791,6 +797,22 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
     },
     loadStorage() {
       return query((tok) => http.request(tok, 'GET', '/storage', StorageView));
+    },
+    loadNode() {
+      return query((tok) => http.request(tok, 'GET', '/node', NodeInfo));
+    },
+    savePayoutAddress(address) {
+      const parsed = SettingsPatch.safeParse({ payout: { address } });
+      if (!parsed.success) return Promise.resolve(invalidForForm('That payout address cannot be used.', parsed.error.issues));
+      return actFor(
+        'payout',
+        async (tok) => {
+          const saved = await http.request(tok, 'PATCH', '/settings', Settings, parsed.data);
+          set({ settings: saved });
+          return saved;
+        },
+        { alertFieldErrors: false },
+      );
     },
     saveStorageSettings(settings) {
       const parsed = SettingsPatch.safeParse({ storage: settings });

@@ -34,6 +34,7 @@ import { pieceRoute, storageRoutes, type StorageApi } from './storage-routes.js'
 import { HttpError, allowedHosts, allowedOrigins, readJsonBody, sendError, sendJson } from './http-util.js';
 import type { StaticFiles } from './static-files.js';
 import { INPUT_ERROR_STATUS, InputError } from '../errors.js';
+import type { NodeInfo } from '../../protocol/node.js';
 
 /** What the API needs from the agent; the agent composes it, tests can too. */
 export interface ApiCore {
@@ -52,6 +53,8 @@ export interface ApiCore {
   energy?: EnergyApi;
   /** Shared disk: pieces, proofs, scrubs. */
   storage?: StorageApi;
+  /** The node's identity (its address, never its key). */
+  node?: { info(): Promise<NodeInfo> };
 }
 
 export interface JobsApi {
@@ -133,6 +136,18 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
       GET: (_req, res) => sendJson(res, 200, { ok: true, name: 'offhours-agent', version: opts.version, apiVersion: API_VERSION } satisfies Health),
     },
     [`${API_PREFIX}/status`]: { GET: (_req, res) => sendJson(res, 200, core.status()) },
+    [`${API_PREFIX}/node`]: {
+      GET: async (_req, res) => {
+        if (!core.node) throw new HttpError(404, 'not_found', 'this agent has no node key');
+        let info: NodeInfo;
+        try {
+          info = await core.node.info();
+        } catch (err) {
+          throw new HttpError(503, 'node_key_locked', `The node key is locked: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        sendJson(res, 200, info);
+      },
+    },
     [`${API_PREFIX}/settings`]: {
       GET: (_req, res) => sendJson(res, 200, core.settings()),
       PATCH: async (req, res) => sendJson(res, 200, await core.patchSettings(validate(SettingsPatch, await readJsonBody(req)))),

@@ -22,9 +22,9 @@ export const EMPTY_PAGES = {
   wallet: {
     title: 'Wallet',
     subtitle: 'Where your earnings are paid.',
-    empty: 'No payout address set.',
+    empty: 'No payouts yet.',
     later:
-      'You will enter a payout address you control here (a hardware wallet is fine). Offhours never asks for, shows or stores a seed phrase. Payouts are not built yet.',
+      'Set the address you are paid to (one you control; a hardware wallet is fine) under Settings → Payouts. Offhours never asks for, shows or stores a seed phrase. Payments from hubs will be listed here; receiving payments is not built yet.',
   },
 } as const satisfies Record<string, EmptyPageText>;
 

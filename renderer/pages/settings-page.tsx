@@ -1,10 +1,11 @@
-// Settings: start at login, the Blender to render with, what this agent is and where it keeps its
+// Settings: start at login, the Blender to render with, the payout address, what this agent is and where it keeps its
 // data, and consent.
 import { useId, useState } from 'react';
 import type { Settings, Status } from '../../protocol/index.js';
 import { PageHeader } from '../components/page-header.js';
 import { formatDateTime } from '../format.js';
 import { canAct, useAgent } from '../use-agent.js';
+import { PayoutsSection } from './payouts-section.js';
 
 function StartupSection({ status, settings }: { status: Status; settings: Settings | undefined }) {
   const { state, agent } = useAgent();
@@ -178,6 +179,7 @@ export function SettingsPage({ status, settings }: { status: Status; settings: S
       <div className="page-grid">
         <StartupSection status={status} settings={settings} />
         <RenderingSection settings={settings} />
+        <PayoutsSection settings={settings} />
         <AboutSection status={status} />
         <ConsentSection settings={settings} />
       </div>

@@ -44,6 +44,7 @@ import {
 } from '../../protocol/index.js';
 import { createAgentConnection, type AgentConnection, type ConnectionDeps, type SocketLike } from '../../renderer/agent-connection.js';
 import type { TokenSource } from '../../renderer/token-source.js';
+import { checksumAddress, type NodeInfo } from '../../protocol/node.js';
 
 export const TOKEN = 'good-token-0123456789';
 export const BASE_URL = 'http://127.0.0.1:47823';
@@ -296,6 +297,8 @@ export class FakeAgent {
   earningsFor: (query: EarningsQuery) => EarningsReport = emptyReport;
   /** What GET /earnings/export.csv answers. */
   earningsCsv = 'type,id,at,network,device,amount,token\n';
+  /** What GET /node answers; null: 503, the key is locked. */
+  node: NodeInfo | null = { address: '0x8ba1f109551bD432803012645Ac136ddd64DBA72', keystore: 'app-secret', created: new Date(T0).toISOString() };
   /** What GET /storage answers; PATCH /settings { storage } and POST /storage/pieces change it. */
   storageView: StorageView = makeStorageView();
   /** Folders that "exist" and are writable here: PATCH /settings refuses others, as the agent does. */
@@ -406,6 +409,8 @@ export class FakeAgent {
         this.jobs = [job, ...this.jobs];
         return json(job, 201);
       }
+      case 'GET /node':
+        return this.node ? json(this.node) : json({ error: { code: 'node_key_locked', message: 'The node key is locked: main did not answer' } }, 503);
       case 'GET /storage':
         return json(this.storageView);
       case 'POST /storage/pieces':
@@ -578,6 +583,10 @@ export class FakeAgent {
     }
     if (patch.policy !== undefined) this.settings = { ...this.settings, policy: patch.policy };
     if (patch.render !== undefined) this.settings = { ...this.settings, render: patch.render };
+    if (patch.payout !== undefined) {
+      const address = patch.payout.address === null ? null : checksumAddress(patch.payout.address);
+      this.settings = { ...this.settings, payout: { address, confirmedAt: address === null ? null : this.nextUpdatedAt() } };
+    }
     if (patch.storage !== undefined) {
       this.settings = { ...this.settings, storage: patch.storage };
       this.storageView = { ...this.storageView, settings: patch.storage };

@@ -60,3 +60,67 @@ describe('settings page', () => {
     await waitFor(() => expect(field().value).toBe(''));
   });
 });
+
+describe('settings page: payouts', () => {
+  const GOOD = '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed';
+  const field = () => screen.getByTestId('payout-address') as HTMLInputElement;
+
+  it('shows a typed address back checksummed and saves it only once the user confirms it', async () => {
+    const h = await renderDashboard();
+    expect(screen.getByText(/never asks for, shows or stores a seed phrase/)).toBeTruthy();
+    fireEvent.change(field(), { target: { value: ` ${GOOD.toLowerCase()} ` } });
+    fireEvent.click(screen.getByRole('button', { name: 'Check address' }));
+    expect((await screen.findByTestId('payout-confirm')).textContent).toBe(GOOD);
+    expect(screen.getByText(/Is this your address\?/)).toBeTruthy();
+    expect(h.agent.mutations()).toEqual([]);
+
+    fireEvent.click(screen.getByRole('button', { name: 'Yes, pay to this address' }));
+    await waitFor(() => expect(h.agent.mutations()).toEqual([{ method: 'PATCH', path: '/api/v1/settings', body: { payout: { address: GOOD } } }]));
+    expect((await screen.findByTestId('payout-saved')).textContent).toContain(GOOD);
+  });
+
+  it('"No, change it" goes back to the field with nothing sent', async () => {
+    const h = await renderDashboard();
+    fireEvent.change(field(), { target: { value: GOOD } });
+    fireEvent.click(screen.getByRole('button', { name: 'Check address' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'No, change it' }));
+    expect(field().value).toBe(GOOD);
+    expect(h.agent.mutations()).toEqual([]);
+  });
+
+  it('refuses a broken checksum or a short address next to the field, before anything is sent', async () => {
+    const h = await renderDashboard();
+    fireEvent.change(field(), { target: { value: GOOD.replace('aA', 'Aa') } });
+    fireEvent.click(screen.getByRole('button', { name: 'Check address' }));
+    expect((await screen.findByRole('alert')).textContent).toMatch(/checksum/);
+    fireEvent.change(field(), { target: { value: '0x1234' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Check address' }));
+    expect((await screen.findByRole('alert')).textContent).toMatch(/40 hex digits/);
+    expect(screen.queryByTestId('payout-confirm')).toBeNull();
+    expect(h.agent.mutations()).toEqual([]);
+  });
+
+  it('shows the agent’s refusal next to the field', async () => {
+    const agent = new FakeAgent();
+    const h = await renderDashboard({ agent });
+    h.agent.override = (req) =>
+      req.method === 'PATCH' ? new Response(JSON.stringify({ error: { code: 'invalid_request', message: 'no', fields: [{ path: 'payout.address', message: 'the agent says no' }] } }), { status: 400, headers: { 'content-type': 'application/json' } }) : undefined;
+    fireEvent.change(field(), { target: { value: GOOD } });
+    fireEvent.click(screen.getByRole('button', { name: 'Check address' }));
+    fireEvent.click(await screen.findByRole('button', { name: 'Yes, pay to this address' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('the agent says no');
+  });
+
+  it('shows the node’s own address as the identity hubs see, or why it cannot', async () => {
+    await renderDashboard();
+    expect((await screen.findByTestId('node-address')).textContent).toBe('0x8ba1f109551bD432803012645Ac136ddd64DBA72');
+    expect(screen.getByText(/The address hubs see/)).toBeTruthy();
+  });
+
+  it('says the node key is locked when the agent cannot unlock it', async () => {
+    const agent = new FakeAgent();
+    agent.node = null;
+    await renderDashboard({ agent });
+    await waitFor(() => expect(screen.getByTestId('node-address-missing').textContent).toMatch(/locked/));
+  });
+});

@@ -184,6 +184,12 @@ vi.mock('electron', async () => {
       },
     },
     powerMonitor: fake.powerMonitor,
+    // The node key secret's keeper (tested in main-node-key-secret.test.ts); reversible, like the real one.
+    safeStorage: {
+      isEncryptionAvailable: () => true,
+      encryptString: (text: string) => Buffer.from(`enc:${text}`),
+      decryptString: (data: Buffer) => data.toString().slice(4),
+    },
     powerSaveBlocker: {
       start: (type: string) => {
         const id = fake.blocker.next++;

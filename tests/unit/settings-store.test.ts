@@ -91,7 +91,26 @@ describe('settings store', () => {
     const store = await SettingsStore.open(dir);
     expect(store.loaded.migratedFrom).toBe(2);
     expect(store.loaded.recovery).toBeNull();
-    expect(store.get()).toEqual({ ...v2, schemaVersion: SETTINGS_SCHEMA_VERSION, render: { blenderPath: null }, energy: { psuEfficiency: 0.9, calibrationFactor: 1, calibratedAt: null }, storage: { folder: null, capBytes: 0 } });
+    expect(store.get()).toEqual({ ...v2, schemaVersion: SETTINGS_SCHEMA_VERSION, render: { blenderPath: null }, energy: { psuEfficiency: 0.9, calibrationFactor: 1, calibratedAt: null }, storage: { folder: null, capBytes: 0 }, payout: { address: null, confirmedAt: null } });
+  });
+
+  it('brings a version 5 file to version 6 with no payout address: no hub is told where to pay until the user says', async () => {
+    const dir = tmp();
+    const v5 = {
+      schemaVersion: 5,
+      consent: { acceptedAt: '2026-01-01T00:00:00.000Z', version: 1 },
+      startAtLogin: false,
+      sharing: { mode: 'on', until: null, changedAt: null },
+      policy: defaultPolicy(),
+      render: { blenderPath: null },
+      energy: { psuEfficiency: 0.9, calibrationFactor: 1, calibratedAt: null },
+      storage: { folder: '/srv/offhours', capBytes: 1024 },
+    };
+    writeFileSync(join(dir, 'settings.json'), JSON.stringify(v5));
+    const store = await SettingsStore.open(dir);
+    expect(store.loaded.migratedFrom).toBe(5);
+    expect(store.loaded.recovery).toBeNull();
+    expect(store.get()).toEqual({ ...v5, schemaVersion: 6, payout: { address: null, confirmedAt: null } });
   });
 
   it('treats a missing migration step as unreadable rather than guessing', () => {

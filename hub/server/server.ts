@@ -1,0 +1,107 @@
+// The hub's HTTP server: node:http, the route table, auth, and turning every failure into a clean
+// error body. Nothing a client sends can throw past handle(): the worst is a 400 or a 500.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { AuthError } from '../auth.js';
+import { LeaseError } from '../tasks.js';
+import { HttpError, bearer, parseWith, readJson, sendError, sendJson } from './http.js';
+import { openApiDocument } from './openapi.js';
+import { PathParams, ROUTES, type Route, type Services } from './routes.js';
+
+interface Compiled {
+  route: Route;
+  segments: string[];
+}
+const COMPILED: Compiled[] = ROUTES.map((route) => ({ route, segments: route.path.split('/') }));
+
+/** The route for a path, its raw (still percent-encoded) parameters, and whether the method fits. */
+function match(method: string, pathname: string): { route: Route; params: Record<string, string> } | 'method' | null {
+  const parts = pathname.split('/');
+  let wrongMethod = false;
+  for (const c of COMPILED) {
+    if (c.segments.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    const ok = c.segments.every((seg, i) => {
+      const m = /^\{(\w+)\}$/.exec(seg);
+      if (m) params[m[1]!] = parts[i]!;
+      return m ? parts[i] !== '' : seg === parts[i];
+    });
+    if (!ok) continue;
+    if (c.route.method === method) return { route: c.route, params };
+    wrongMethod = true;
+  }
+  return wrongMethod ? 'method' : null;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export interface HubHandlerOptions {
+  services: Services;
+  /** The customer API key (one, for now). */
+  customerKey: string;
+  publicUrl: string;
+  log?: (line: string) => void;
+}
+
+export function hubRequestHandler(opts: HubHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const keyDigest = digest(opts.customerKey);
+  let openApi: string | null = null;
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const target = req.url ?? '/';
+    // Only origin-form targets ("/v1/…"); an absolute URL or '*' is not something this API serves.
+    if (!target.startsWith('/')) throw new HttpError(400, 'bad_request', 'bad request target');
+    const pathname = target.split('?')[0]!;
+    if (req.method === 'GET' && (pathname === '/v1/openapi.json' || pathname === '/openapi.json')) {
+      openApi ??= JSON.stringify(openApiDocument(ROUTES, opts.publicUrl));
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(openApi) });
+      res.end(openApi);
+      return;
+    }
+    const found = match(req.method ?? '', pathname);
+    if (found === 'method') throw new HttpError(405, 'method_not_allowed', `${req.method} is not allowed here`);
+    if (!found) throw new HttpError(404, 'not_found', 'no such endpoint');
+    const { route } = found;
+    const params = parseWith(PathParams, found.params, 'invalid_path', 'a path parameter is not a valid id') as Record<string, string>;
+
+    // Credentials before the body: a stranger's request costs no parsing.
+    let node = '';
+    const token = bearer(req);
+    if (route.auth === 'node') {
+      if (!token) throw new HttpError(401, 'unauthorized', 'send Authorization: Bearer <session token>');
+      node = await opts.services.auth.authenticate(token);
+    } else if (route.auth === 'admin') {
+      if (!token || !timingSafeEqual(digest(token), keyDigest)) throw new HttpError(401, 'unauthorized', 'a valid customer API key is required');
+    }
+    const body = route.body ? await readJson(req, route.body) : undefined;
+    const out = await route.handle(opts.services, { body, params, node });
+    sendJson(res, route.status, out);
+  }
+
+  return (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (err instanceof HttpError) sendError(res, err);
+      else if (err instanceof AuthError) sendError(res, new HttpError(401, err.code, err.message));
+      else if (err instanceof LeaseError) sendError(res, new HttpError(err.code === 'lease_not_found' ? 404 : 409, err.code, err.message));
+      else {
+        log(`hub: ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        sendError(res, new HttpError(500, 'internal', 'internal error'));
+      }
+    });
+  };
+}
+
+export function createHubHttpServer(opts: HubHandlerOptions): Server {
+  const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 20_000, keepAliveTimeout: 65_000 }, hubRequestHandler(opts));
+  // Malformed HTTP (not JSON: the request line or headers): answer 400 if the socket still can be.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}

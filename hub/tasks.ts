@@ -1,0 +1,169 @@
+// The task queue and its leases. Leasing is one transaction that takes the queue's head with
+// FOR UPDATE SKIP LOCKED: on a Postgres server shared by several hub processes, two transactions
+// never lock the same row, and one that finds the head locked moves on instead of waiting, so no
+// task is handed out twice and no one queues behind a slow lease. On PGlite (one process, one
+// connection) the same SQL simply runs serialised.
+import { randomBytes } from 'node:crypto';
+import type { Lease, ResultRef, TaskKind, TaskSpec, TaskView } from '../protocol/index.js';
+import type { Db, Queryable } from './db/db.js';
+import { iso, type Clock } from './clock.js';
+
+export const LEASE_TTL_MS = 5 * 60_000;
+
+export class LeaseError extends Error {
+  constructor(
+    readonly code: 'lease_not_found' | 'lease_expired' | 'conflict',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface TaskRow {
+  id: string;
+  state: TaskView['state'];
+  spec: TaskSpec;
+  attempts: number;
+  leased_by: string | null;
+  lease_expires_ms: number | null;
+  progress: number | null;
+  result: ResultRef | null;
+  created_ms: number;
+}
+const TASK_COLUMNS = 'id, state, spec, attempts, leased_by, lease_expires_ms, progress, result, created_ms';
+
+const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64url')}`;
+
+export class Tasks {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly leaseTtlMs = LEASE_TTL_MS,
+  ) {}
+
+  async create(specs: TaskSpec[]): Promise<TaskView[]> {
+    const now = this.clock.now();
+    const ids = specs.map(() => newId('t'));
+    // One statement for the batch: unnest keeps the parameter count fixed however many tasks.
+    const { rows } = await this.db.query<TaskRow>(
+      `insert into tasks (id, kind, spec, state, created_ms, updated_ms)
+       select id, spec->>'kind', spec, 'open', $3, $3 from unnest($1::text[], $2::jsonb[]) with ordinality as u(id, spec, n) order by n
+       returning ${TASK_COLUMNS}`,
+      [ids, specs.map((s) => JSON.stringify(s)), now],
+    );
+    return rows.map(view);
+  }
+
+  async get(id: string): Promise<TaskView | null> {
+    const { rows } = await this.db.query<TaskRow>(`select ${TASK_COLUMNS} from tasks where id = $1`, [id]);
+    return rows[0] ? view(rows[0]) : null;
+  }
+
+  /** One task for this node, or null when there is none. */
+  async lease(node: string, kinds: readonly TaskKind[]): Promise<Lease | null> {
+    const now = this.clock.now();
+    const leaseId = newId('l');
+    const deadline = now + this.leaseTtlMs;
+    return this.db.transaction(async (tx) => {
+      // Expired leases first: their work is the oldest, and its customer has already waited once.
+      // Taking them here, not only in the sweep, means a dead node's work is re-leased the moment
+      // someone asks, whatever the sweep's timer.
+      const row = (await take(tx, 'state = \'leased\' and lease_expires_ms < $1', 'lease_expires_ms', [now, leaseId, node, deadline, kinds])) ??
+        (await take(tx, 'state = \'open\'', 'seq', [now, leaseId, node, deadline, kinds]));
+      return row ? { leaseId, taskId: row.id, task: row.spec, deadline: iso(deadline) } : null;
+    });
+  }
+
+  async renew(node: string, leaseId: string): Promise<string> {
+    const now = this.clock.now();
+    const deadline = now + this.leaseTtlMs;
+    await this.onLiveLease(node, leaseId, 'update tasks set lease_expires_ms = $4, updated_ms = $3', [deadline]);
+    return iso(deadline);
+  }
+
+  async progress(node: string, leaseId: string, fraction: number): Promise<string> {
+    const row = await this.onLiveLease(node, leaseId, 'update tasks set progress = $4, updated_ms = $3', [fraction]);
+    return iso(Number(row.lease_expires_ms));
+  }
+
+  async release(node: string, leaseId: string): Promise<TaskView> {
+    return view(
+      await this.onLiveLease(node, leaseId, "update tasks set state = 'open', lease_id = null, lease_expires_ms = null, leased_by = null, progress = null, updated_ms = $3", []),
+    );
+  }
+
+  async complete(node: string, leaseId: string, result: ResultRef): Promise<TaskView> {
+    // A repeat of a complete that already went through (its answer lost on the way) succeeds
+    // again, so a node's retry after a network failure is harmless; a different result is not.
+    const { rows: done } = await this.db.query<TaskRow>(`select ${TASK_COLUMNS} from tasks where lease_id = $1 and leased_by = $2 and state = 'done'`, [leaseId, node]);
+    if (done[0]) {
+      if (JSON.stringify(done[0].result) !== JSON.stringify(result)) throw new LeaseError('conflict', 'this lease was already completed with another result');
+      return view(done[0]);
+    }
+    const row = await this.onLiveLease(node, leaseId, "update tasks set state = 'done', result = $4, progress = 1, lease_expires_ms = null, updated_ms = $3", [
+      JSON.stringify(result),
+    ]);
+    return view(row);
+  }
+
+  /** Of the leases a node believes it holds, those it no longer does (expired, re-leased, unknown). */
+  async revoked(node: string, leaseIds: readonly string[]): Promise<string[]> {
+    if (leaseIds.length === 0) return [];
+    const { rows } = await this.db.query<{ lease_id: string }>(
+      "select lease_id from tasks where lease_id = any($1::text[]) and leased_by = $2 and state = 'leased' and lease_expires_ms >= $3",
+      [leaseIds, node, this.clock.now()],
+    );
+    const live = new Set(rows.map((r) => r.lease_id));
+    return leaseIds.filter((id) => !live.has(id));
+  }
+
+  /** Puts expired leases back in the queue, so the customer's view shows them open. */
+  async sweep(): Promise<number> {
+    const { rowCount } = await this.db.query(
+      "update tasks set state = 'open', lease_id = null, lease_expires_ms = null, leased_by = null, progress = null, updated_ms = $1 where state = 'leased' and lease_expires_ms < $1",
+      [this.clock.now()],
+    );
+    return rowCount;
+  }
+
+  /** Runs `update … where` on the task this node holds under a live lease, or says why not. */
+  private async onLiveLease(node: string, leaseId: string, update: string, extra: unknown[]): Promise<TaskRow> {
+    const now = this.clock.now();
+    const { rows } = await this.db.query<TaskRow>(
+      `${update} where lease_id = $1 and leased_by = $2 and state = 'leased' and lease_expires_ms >= $3 returning ${TASK_COLUMNS}`,
+      [leaseId, node, now, ...extra],
+    );
+    if (rows[0]) return rows[0];
+    const { rows: held } = await this.db.query<{ state: string }>("select state from tasks where lease_id = $1 and leased_by = $2", [leaseId, node]);
+    if (held[0]?.state === 'leased') throw new LeaseError('lease_expired', 'the lease has expired; the task may be leased to another node');
+    if (held[0]?.state === 'done') throw new LeaseError('conflict', 'the task is already complete');
+    throw new LeaseError('lease_not_found', 'no such lease for this node (it may have expired and been leased again)');
+  }
+}
+
+async function take(tx: Queryable, where: string, order: string, params: [number, string, string, number, readonly TaskKind[]]): Promise<TaskRow | null> {
+  const { rows } = await tx.query<TaskRow>(
+    `with picked as (
+       select id from tasks where ${where} and kind = any($5::text[]) order by ${order} limit 1 for update skip locked
+     )
+     update tasks t set state = 'leased', lease_id = $2, leased_by = $3, lease_expires_ms = $4, attempts = t.attempts + 1, progress = null, result = null, updated_ms = $1
+     from picked where t.id = picked.id
+     returning t.id, t.spec`,
+    [params[0], params[1], params[2], params[3], [...params[4]]],
+  );
+  return rows[0] ?? null;
+}
+
+function view(r: TaskRow): TaskView {
+  return {
+    id: r.id,
+    state: r.state,
+    task: r.spec,
+    attempts: Number(r.attempts),
+    leasedBy: r.leased_by,
+    deadline: r.state === 'leased' && r.lease_expires_ms !== null ? iso(Number(r.lease_expires_ms)) : null,
+    progress: r.progress,
+    result: r.result,
+    createdAt: iso(Number(r.created_ms)),
+  };
+}
