@@ -51,6 +51,12 @@ import { combineExecutors } from './policy/executor.js';
 import { checksumAddress } from '../protocol/node.js';
 import { fileSecretSource, type NodeKeySecretSource } from './wallet/secret-source.js';
 import { nodeIdentity, type NodeIdentity } from './wallet/node-identity.js';
+import { NetworkService } from './network/network-service.js';
+import { buildCapabilities } from './network/capabilities.js';
+import { earningsByNetwork } from './network/earnings.js';
+import type { HubClientTimings } from './network/hub-client.js';
+import type { NetworksApi } from './api/network-routes.js';
+import { GIB, networkKey } from '../protocol/index.js';
 
 export const AGENT_VERSION: string = __OFFHOURS_VERSION__;
 
@@ -85,6 +91,8 @@ export interface AgentOptions {
   nodeKeySecret?: NodeKeySecretSource;
   /** scrypt's cost for a new node keystore (tests lower it). */
   nodeKeyScryptN?: number;
+  /** Hub clients' timings (tests shorten the heartbeat and the backoff). */
+  networks?: Partial<HubClientTimings>;
 }
 
 /** What goes into the activity journal. */
@@ -111,6 +119,8 @@ export interface RunningAgent {
   storage: StorageService;
   /** The node key, unlocked on first use. */
   node: NodeIdentity;
+  /** A client per configured hub. */
+  networks: NetworkService;
   stop(): Promise<void>;
 }
 
@@ -159,6 +169,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
   let ledger: Ledger | undefined;
   let storage: StorageService | undefined;
   let energyService: EnergyService | undefined;
+  let networkService: NetworkService | undefined;
   try {
     log = createFileLogger({ dir: join(dataDir, DATA_FILES.logsDir), echo: opts.echoLogs ?? false, level: opts.logLevel ?? 'info', now });
     const problems: Problem[] = [];
@@ -260,7 +271,28 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
           energy,
           ...opts.jobs,
         });
-    const executor: WorkExecutor = opts.executor ?? combineExecutors([supervisor ?? noWorkExecutor, disk]);
+    const jobsRef = supervisor;
+    // Hubs hear availability from the same decisions that drive jobs and storage.
+    networkService = new NetworkService({
+      hubs: () => store.get().networks.hubs,
+      key: () => node.key(),
+      payout: () => store.get().payout.address,
+      capabilities: async () => {
+        // Whole GiB: free space moves all the time, and every change would be a new registration.
+        const offered = await disk.view().then(
+          (v) => Math.floor((v.disk?.availableBytes ?? 0) / GIB) * GIB,
+          () => 0,
+        );
+        return buildCapabilities({ engine: jobsRef?.engineInfo() ?? null, gpus: gpusSeen, diskOfferedBytes: offered });
+      },
+      earnings: () => earningsByNetwork((q) => books.query(q), now()),
+      log: log.child({ part: 'networks' }),
+      now,
+      onChange: () => publish(),
+      ...(opts.networks ? { timings: opts.networks } : {}),
+    });
+    const network = networkService;
+    const executor: WorkExecutor = combineExecutors(opts.executor ? [opts.executor, network] : [supervisor ?? noWorkExecutor, disk, network]);
     const headless = opts.headless ?? true;
 
     // Signals and the policy engine.
@@ -374,6 +406,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
           if (patch.consent) journal?.append({ type: 'consent', accepted: patch.consent.accepted, ...(patch.consent.accepted ? { version: patch.consent.version } : {}) });
           log?.info('settings changed', { fields: Object.keys(patch) });
           armSnooze();
+          if (patch.payout || patch.storage) network.settingsChanged();
           engine.evaluate();
           publish();
           return updated;
@@ -418,6 +451,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
         prove: (cid, n) => disk.prove(cid, n),
         scrub: (cid) => disk.scrub(cid),
       },
+      networks: networksApi(),
       node: {
         info: async () => {
           const key = await node.key();
@@ -425,6 +459,41 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
         },
       },
     };
+
+    function networksApi(): NetworksApi {
+      return {
+        view: () => network.view(),
+        add: (req) =>
+          serial(async () => {
+            const id = networkKey(req.url);
+            if (store.get().networks.hubs.some((h) => networkKey(h.url) === id)) {
+              throw new HttpError(409, 'conflict', `The hub ${id} is already added.`, [{ path: 'url', message: 'this hub is already added' }]);
+            }
+            await store.update((d) => {
+              d.networks.hubs.push({ url: req.url, ...(req.name ? { name: req.name } : {}), addedAt: now().toISOString() });
+            });
+            settingsRevision++;
+            log?.info('hub added', { hub: req.url });
+            await network.sync();
+            publish();
+            return network.view().hubs.find((h) => h.id === id)!;
+          }),
+        remove: (id) =>
+          serial(async () => {
+            const hub = store.get().networks.hubs.find((h) => networkKey(h.url) === id);
+            if (!hub) return null;
+            const client = network.client(hub.url);
+            await store.update((d) => {
+              d.networks.hubs = d.networks.hubs.filter((h) => h.url !== hub.url);
+            });
+            settingsRevision++;
+            log?.info('hub removed', { hub: hub.url });
+            await network.sync();
+            publish();
+            return network.hubView(hub, client);
+          }),
+      };
+    }
 
     function energyApi(): EnergyApi {
       const settingsChanged = async (change: (e: EnergySettings) => void) => {
@@ -492,6 +561,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       keepAwake.stop();
     };
     engine.start();
+    await network.sync();
 
     const files = staticFiles(opts.rendererDir ?? defaultRendererDir());
     if (!files.available) log.warn('the dashboard is not built; the API works but / shows a notice', { looked: files.dir });
@@ -531,9 +601,11 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
       ledger: ledger,
       storage: disk,
       node,
+      networks: network,
       stop() {
         stopping ??= (async () => {
           clearTimeout(snoozeTimer);
+          await network.close();
           // An unlock in flight may still write the keystore: let it finish while we hold the lock.
           await node.idle();
           engine.stop();
@@ -556,6 +628,7 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
     };
   } catch (err) {
     stopPolicy?.();
+    await networkService?.close().catch(() => undefined);
     await supervisor?.close().catch(() => undefined);
     await storage?.close().catch(() => undefined);
     await stopSources?.().catch(() => undefined);

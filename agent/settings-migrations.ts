@@ -1,6 +1,6 @@
 // Settings migrations: each step takes the document of version N and returns version N+1.
 // A file from a newer Offhours is not downgraded: it is kept aside like an unreadable one.
-import { defaultEnergySettings, defaultPolicy, defaultStorageSettings } from '../protocol/index.js';
+import { defaultEnergySettings, defaultNetworksSettings, defaultPolicy, defaultStorageSettings } from '../protocol/index.js';
 
 export interface Migration {
   from: number;
@@ -20,6 +20,8 @@ export const SETTINGS_MIGRATIONS: readonly Migration[] = [
   { from: 4, migrate: (doc) => ({ ...doc, storage: defaultStorageSettings() }) },
   // 6: the payout address. None until the user types one: no hub is told where to pay before that.
   { from: 5, migrate: (doc) => ({ ...doc, payout: { address: null, confirmedAt: null } }) },
+  // 7: hubs. None: an upgrade never connects this node anywhere it was not before.
+  { from: 6, migrate: (doc) => ({ ...doc, networks: defaultNetworksSettings() }) },
 ];
 
 export function migrateSettings(

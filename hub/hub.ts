@@ -1,6 +1,6 @@
 // A running hub: its database, services, HTTP server and the sweep timer, started and stopped as
 // one. `offhours hub` and the tests both start it through startHub().
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -8,12 +8,20 @@ import { NodeAuth } from './auth.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Db } from './db/db.js';
 import { openPgliteDb } from './db/pglite.js';
+import { openPostgresDb } from './db/postgres.js';
 import { Nodes } from './nodes.js';
 import { LEASE_TTL_MS, Tasks } from './tasks.js';
 import { createHubHttpServer } from './server/server.js';
 
 export interface HubOptions {
+  /** PGlite's files and the customer key; with a Postgres server, only the customer key. */
   dataDir: string;
+  /**
+   * A Postgres server instead of the embedded PGlite (default: the DATABASE_URL environment
+   * variable; '' means PGlite whatever the environment says). No directory lock then: several
+   * hubs may share the server, each with the same customer key.
+   */
+  databaseUrl?: string;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
@@ -49,7 +57,14 @@ function loadCustomerKey(dataDir: string): { key: string; file: string } {
 export async function startHub(opts: HubOptions): Promise<RunningHub> {
   const host = opts.host ?? '127.0.0.1';
   const clock = opts.clock ?? systemClock;
-  const db = await openPgliteDb(opts.dataDir);
+  const databaseUrl = opts.databaseUrl ?? process.env.DATABASE_URL;
+  let db: Db;
+  if (databaseUrl) {
+    mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+    db = await openPostgresDb(databaseUrl, opts.log ? { log: opts.log } : {});
+  } else {
+    db = await openPgliteDb(opts.dataDir);
+  }
   try {
     const { key, file } = opts.customerKey ? { key: opts.customerKey, file: '' } : loadCustomerKey(opts.dataDir);
     // The public URL names the real port, known only after listen(); services read it through this.

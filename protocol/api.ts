@@ -8,6 +8,7 @@ import { EnergySettings, defaultEnergySettings } from './energy-api.js';
 import { StorageSettings, defaultStorageSettings } from './storage.js';
 import { EthAddress } from './hub-auth.js';
 import { PayoutAddressInput } from './node.js';
+import { NetworksSettings, defaultNetworksSettings } from './networks.js';
 
 export { isoDateTime, Reason };
 
@@ -69,7 +70,7 @@ export type ManualSharing = z.infer<typeof ManualSharing>;
 
 // ---- settings -------------------------------------------------------------------------------
 
-export const SETTINGS_SCHEMA_VERSION = 6;
+export const SETTINGS_SCHEMA_VERSION = 7;
 
 export const Consent = z.object({
   /** When the user completed the first-run screen; null until then, and sharing stays off. */
@@ -115,6 +116,8 @@ export const Settings = z
     storage: StorageSettings,
     /** Where hubs pay this node's earnings. */
     payout: PayoutSettings,
+    /** The hubs this node works for; changed through /api/v1/networks, not PATCH /settings. */
+    networks: NetworksSettings,
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;
@@ -131,6 +134,7 @@ export function defaultSettings(): Settings {
     energy: defaultEnergySettings(),
     storage: defaultStorageSettings(),
     payout: { address: null, confirmedAt: null },
+    networks: defaultNetworksSettings(),
   };
 }
 

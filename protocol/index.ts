@@ -18,3 +18,4 @@ export * from './piece/index.js';
 export * from './hub-auth.js';
 export * from './voucher.js';
 export * from './hub.js';
+export * from './networks.js';

@@ -40,6 +40,9 @@ import {
   TariffCsvImport,
   TariffCsvPreview,
   TariffSettings,
+  AddNetworkRequest,
+  NetworkView,
+  NetworksView,
   WS_CLOSE,
   WS_PROTOCOL,
   type FieldError,
@@ -187,6 +190,11 @@ export interface AgentConnection {
   /** The shared disk as the agent sees it: allocation, the file system's numbers, pieces, files
    * being added and the proof history. A read: the Storage page polls it while open. */
   loadStorage(): Promise<QueryResult<StorageView>>;
+  /** The hubs and this node's connection to each. A read: the Networks page polls it while open. */
+  loadNetworks(): Promise<QueryResult<NetworksView>>;
+  /** Field errors (path `url`: not an origin, already added) come back to the form. */
+  addNetwork(url: string): Promise<QueryResult<NetworkView>>;
+  removeNetwork(id: string): Promise<QueryResult<NetworkView>>;
   /** The node's own address, the identity hubs see (never its key). 503 while the key is locked. */
   loadNode(): Promise<QueryResult<NodeInfo>>;
   /** The payout address the user confirmed (null removes it). Field errors (`payout.address`: the
@@ -797,6 +805,17 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
     },
     loadStorage() {
       return query((tok) => http.request(tok, 'GET', '/storage', StorageView));
+    },
+    loadNetworks() {
+      return query((tok) => http.request(tok, 'GET', '/networks', NetworksView));
+    },
+    addNetwork(url) {
+      const parsed = AddNetworkRequest.safeParse({ url });
+      if (!parsed.success) return Promise.resolve(invalidForForm('That hub cannot be added.', parsed.error.issues));
+      return actFor('network-add', (tok) => http.request(tok, 'POST', '/networks', NetworkView, parsed.data), { alert: false });
+    },
+    removeNetwork(id) {
+      return actFor(`network-remove:${id}`, (tok) => http.request(tok, 'DELETE', `/networks/${encodeURIComponent(id)}`, NetworkView), { alert: false });
     },
     loadNode() {
       return query((tok) => http.request(tok, 'GET', '/node', NodeInfo));

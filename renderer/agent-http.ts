@@ -27,7 +27,7 @@ export function failureOf(error: unknown): AgentFailure {
   return { kind: 'invalid-response', message: error instanceof Error ? error.message : String(error) };
 }
 
-export type Method = 'GET' | 'PATCH' | 'POST' | 'PUT';
+export type Method = 'GET' | 'PATCH' | 'POST' | 'PUT' | 'DELETE';
 
 export interface AgentHttp {
   request<S extends z.ZodType>(token: string, method: Method, path: string, schema: S, body?: unknown): Promise<z.infer<S>>;

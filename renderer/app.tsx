@@ -12,6 +12,7 @@ import { PowerPage } from './pages/power-page.js';
 import { SchedulePage } from './pages/schedule-page.js';
 import { SettingsPage } from './pages/settings-page.js';
 import { StoragePage } from './pages/storage-page.js';
+import { NetworksPage } from './pages/networks-page.js';
 import { useHashRoute, type RouteId } from './routes.js';
 import { ErrorScreen, LoadingScreen, NotAuthorizedScreen } from './screens/connection-screens.js';
 import { FirstRunScreen } from './screens/first-run-screen.js';
@@ -46,6 +47,8 @@ function Page({ route, status, settings }: { route: RouteId; status: Status; set
       return <PowerPage />;
     case 'storage':
       return <StoragePage />;
+    case 'networks':
+      return <NetworksPage />;
     case 'schedule':
       return <SchedulePage status={status} settings={settings} />;
     case 'settings':

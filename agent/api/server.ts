@@ -31,6 +31,7 @@ import { bearerToken, tokenMatches } from '../token.js';
 import { createEventsHub } from './events.js';
 import { energyRoutes, tariffRoute, type EnergyApi } from './energy-routes.js';
 import { pieceRoute, storageRoutes, type StorageApi } from './storage-routes.js';
+import { networkRoute, networkRoutes, type NetworksApi } from './network-routes.js';
 import { HttpError, allowedHosts, allowedOrigins, readJsonBody, sendError, sendJson } from './http-util.js';
 import type { StaticFiles } from './static-files.js';
 import { INPUT_ERROR_STATUS, InputError } from '../errors.js';
@@ -55,6 +56,8 @@ export interface ApiCore {
   storage?: StorageApi;
   /** The node's identity (its address, never its key). */
   node?: { info(): Promise<NodeInfo> };
+  /** The hubs this node works for, and its connection to each. */
+  networks?: NetworksApi;
 }
 
 export interface JobsApi {
@@ -129,8 +132,14 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
     return core.storage;
   };
 
+  const networks = (): NetworksApi => {
+    if (!core.networks) throw new HttpError(404, 'not_found', 'this agent connects to no hubs');
+    return core.networks;
+  };
+
   const routes: Record<string, Partial<Record<string, Handler>>> = {
     ...energyRoutes(energy),
+    ...networkRoutes(networks),
     ...storageRoutes(storage),
     [`${API_PREFIX}/health`]: {
       GET: (_req, res) => sendJson(res, 200, { ok: true, name: 'offhours-agent', version: opts.version, apiVersion: API_VERSION } satisfies Health),
@@ -224,7 +233,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         res.setHeader('www-authenticate', 'Bearer realm="offhours"');
         throw new HttpError(401, 'unauthorized', 'a valid API token is required (Authorization: Bearer <token>)');
       }
-      const route = routes[url.pathname] ?? jobRoute(url.pathname) ?? pieceRoute(storage, url.pathname) ?? tariffRoute(energy, url.pathname);
+      const route = routes[url.pathname] ?? jobRoute(url.pathname) ?? pieceRoute(storage, url.pathname) ?? networkRoute(networks, url.pathname) ?? tariffRoute(energy, url.pathname);
       if (!route) throw new HttpError(404, 'not_found', `no such endpoint: ${url.pathname}`);
       const handler = route[req.method ?? 'GET'];
       if (!handler) {

@@ -1,7 +1,7 @@
 // The hub's narrow view of its database. Everything above it writes plain Postgres SQL with $n
-// parameters, so the same queries run on the embedded PGlite (today) and on a Postgres server
-// through `pg` (later, when DATABASE_URL is set; that implementation is not written yet). Keeping
-// the surface to query + transaction is what makes the second one a small file.
+// parameters, so the same queries run on the embedded PGlite (pglite.ts) and on a Postgres server
+// through `pg` when DATABASE_URL is set (postgres.ts). Keeping the surface to query + transaction
+// is what makes the second one a small file.
 
 export interface QueryResult<T> {
   rows: T[];

@@ -37,7 +37,8 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
     };
     req.on('data', onData);
     req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
+    // The client hung up mid-body: its fault, not an internal error (nor a log line with a stack).
+    req.once('error', () => reject(new HttpError(400, 'bad_request', 'the request body was cut short')));
   });
 }
 

@@ -2,10 +2,12 @@
 // error body. Nothing a client sends can throw past handle(): the worst is a 400 or a 500.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { AuthError } from '../auth.js';
 import { LeaseError } from '../tasks.js';
 import { HttpError, bearer, parseWith, readJson, sendError, sendJson } from './http.js';
 import { openApiDocument } from './openapi.js';
+import type { HubErrorBody } from '../../protocol/index.js';
 import { PathParams, ROUTES, type Route, type Services } from './routes.js';
 
 interface Compiled {
@@ -52,6 +54,8 @@ export function hubRequestHandler(opts: HubHandlerOptions): (req: IncomingMessag
     const target = req.url ?? '/';
     // Only origin-form targets ("/v1/…"); an absolute URL or '*' is not something this API serves.
     if (!target.startsWith('/')) throw new HttpError(400, 'bad_request', 'bad request target');
+    // Node's own check would answer without the API's error body (requireHostHeader: false below).
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) throw new HttpError(400, 'bad_request', 'HTTP/1.1 requires a Host header');
     const pathname = target.split('?')[0]!;
     if (req.method === 'GET' && (pathname === '/v1/openapi.json' || pathname === '/openapi.json')) {
       openApi ??= JSON.stringify(openApiDocument(ROUTES, opts.publicUrl));
@@ -96,12 +100,21 @@ export function hubRequestHandler(opts: HubHandlerOptions): (req: IncomingMessag
   };
 }
 
+const MALFORMED = JSON.stringify({ error: { code: 'bad_request', message: 'malformed HTTP request' } } satisfies HubErrorBody);
+
 export function createHubHttpServer(opts: HubHandlerOptions): Server {
-  const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 30_000, headersTimeout: 20_000, keepAliveTimeout: 65_000 }, hubRequestHandler(opts));
+  const server = createServer({ maxHeaderSize: 16 * 1024, requireHostHeader: false, requestTimeout: 30_000, headersTimeout: 20_000, keepAliveTimeout: 65_000 }, hubRequestHandler(opts));
   // Malformed HTTP (not JSON: the request line or headers): answer 400 if the socket still can be.
+  // The body is the API's error body like every other 4xx (the OpenAPI document promises it).
   server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    if (socket.writable) socket.end(`HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(MALFORMED)}\r\n\r\n${MALFORMED}`);
     else socket.destroy();
+  });
+  // CONNECT (a proxy tunnel) is not served; without a listener Node would drop the socket unanswered.
+  const notAllowed = JSON.stringify({ error: { code: 'method_not_allowed', message: 'CONNECT is not allowed here' } } satisfies HubErrorBody);
+  server.on('connect', (_req, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(notAllowed)}\r\n\r\n${notAllowed}`);
   });
   return server;
 }

@@ -12,13 +12,6 @@ export interface EmptyPageText {
 }
 
 export const EMPTY_PAGES = {
-  networks: {
-    title: 'Networks',
-    subtitle: 'The networks this machine works for.',
-    empty: 'No networks joined.',
-    later:
-      'Networks you join, and what each one may run here, will be listed on this page. Joining networks is not built yet.',
-  },
   wallet: {
     title: 'Wallet',
     subtitle: 'Where your earnings are paid.',

@@ -2,6 +2,9 @@
 // fetch, a scriptable WebSocket, and a manual timer. The real agent is tested end to end in Chromium.
 import { vi } from 'vitest';
 import {
+  AddNetworkRequest,
+  networkKey,
+  type NetworkView,
   AddPieceRequest,
   API_PREFIX,
   GIB,
@@ -257,6 +260,24 @@ export interface RecordedRequest {
 
 type Override = (req: RecordedRequest) => Response | undefined;
 
+export function makeHub(over: Partial<NetworkView> = {}): NetworkView {
+  return {
+    id: 'hub.example',
+    url: 'https://hub.example',
+    name: null,
+    addedAt: new Date(T0).toISOString(),
+    state: 'connected',
+    reason: null,
+    lastContactAt: new Date(T0).toISOString(),
+    retryAt: null,
+    registration: null,
+    wants: { heartbeatEveryS: null },
+    reputation: null,
+    earnings: {},
+    ...over,
+  };
+}
+
 export function json(body: unknown, status = 200): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 }
@@ -301,6 +322,8 @@ export class FakeAgent {
   node: NodeInfo | null = { address: '0x8ba1f109551bD432803012645Ac136ddd64DBA72', keystore: 'app-secret', created: new Date(T0).toISOString() };
   /** What GET /storage answers; PATCH /settings { storage } and POST /storage/pieces change it. */
   storageView: StorageView = makeStorageView();
+  /** The hubs GET /networks lists; POST /networks and DELETE /networks/:id change it. */
+  hubs: NetworkView[] = [];
   /** Folders that "exist" and are writable here: PATCH /settings refuses others, as the agent does. */
   storageFolders = new Set<string>(['/mnt/spare/offhours', '/srv/offhours']);
   /** What POST /storage/pieces/:cid/prove answers for a stored piece and a valid body; passes by default. */
@@ -390,6 +413,14 @@ export class FakeAgent {
       return json({ error: { code: 'unauthorized', message: 'missing or wrong token' } }, 401);
     }
     const key = `${req.method} ${req.path.slice(API_PREFIX.length)}`;
+    const networkRoute = /^DELETE \/networks\/([^/]+)$/.exec(key);
+    if (networkRoute) {
+      const id = decodeURIComponent(networkRoute[1]!);
+      const hub = this.hubs.find((h) => h.id === id);
+      if (!hub) return json({ error: { code: 'not_found', message: `no hub ${id} is added` } }, 404);
+      this.hubs = this.hubs.filter((h) => h.id !== id);
+      return json({ ...hub, state: 'removed', reason: null });
+    }
     const pieceRoute = /^POST \/storage\/pieces\/([^/]+)\/(prove|scrub)$/.exec(key);
     if (pieceRoute) return this.pieceRoute(decodeURIComponent(pieceRoute[1]!), pieceRoute[2] as 'prove' | 'scrub', req.body);
     const jobRoute = /^(GET|POST) \/jobs\/([^/]+)(\/cancel)?$/.exec(key);
@@ -413,6 +444,19 @@ export class FakeAgent {
         return this.node ? json(this.node) : json({ error: { code: 'node_key_locked', message: 'The node key is locked: main did not answer' } }, 503);
       case 'GET /storage':
         return json(this.storageView);
+      case 'GET /networks':
+        return json({ hubs: this.hubs, leasing: false });
+      case 'POST /networks': {
+        const parsed = AddNetworkRequest.safeParse(req.body);
+        if (!parsed.success) return json({ error: { code: 'invalid_request', message: 'That hub cannot be added.', fields: fieldErrors(parsed.error) } }, 400);
+        const id = networkKey(parsed.data.url);
+        if (this.hubs.some((h) => h.id === id)) {
+          return json({ error: { code: 'conflict', message: `The hub ${id} is already added.`, fields: [{ path: 'url', message: 'this hub is already added' }] } }, 409);
+        }
+        const hub = makeHub({ id, url: parsed.data.url, state: 'connecting', addedAt: this.nextUpdatedAt() });
+        this.hubs = [...this.hubs, hub];
+        return json(hub, 201);
+      }
       case 'POST /storage/pieces':
         return this.postPiece(req.body);
       case 'GET /power':

@@ -91,10 +91,10 @@ describe('settings store', () => {
     const store = await SettingsStore.open(dir);
     expect(store.loaded.migratedFrom).toBe(2);
     expect(store.loaded.recovery).toBeNull();
-    expect(store.get()).toEqual({ ...v2, schemaVersion: SETTINGS_SCHEMA_VERSION, render: { blenderPath: null }, energy: { psuEfficiency: 0.9, calibrationFactor: 1, calibratedAt: null }, storage: { folder: null, capBytes: 0 }, payout: { address: null, confirmedAt: null } });
+    expect(store.get()).toEqual({ ...v2, schemaVersion: SETTINGS_SCHEMA_VERSION, render: { blenderPath: null }, energy: { psuEfficiency: 0.9, calibrationFactor: 1, calibratedAt: null }, storage: { folder: null, capBytes: 0 }, payout: { address: null, confirmedAt: null }, networks: { hubs: [] } });
   });
 
-  it('brings a version 5 file to version 6 with no payout address: no hub is told where to pay until the user says', async () => {
+  it('brings a version 5 file to version 7 with no payout address and no hubs: no hub is told where to pay until the user says', async () => {
     const dir = tmp();
     const v5 = {
       schemaVersion: 5,
@@ -110,7 +110,21 @@ describe('settings store', () => {
     const store = await SettingsStore.open(dir);
     expect(store.loaded.migratedFrom).toBe(5);
     expect(store.loaded.recovery).toBeNull();
-    expect(store.get()).toEqual({ ...v5, schemaVersion: 6, payout: { address: null, confirmedAt: null } });
+    expect(store.get()).toEqual({ ...v5, schemaVersion: 7, payout: { address: null, confirmedAt: null }, networks: { hubs: [] } });
+  });
+
+  it('brings a version 6 file to version 7 with no hubs, keeping the payout address', async () => {
+    const dir = tmp();
+    const v6 = {
+      ...defaultSettings(),
+      schemaVersion: 6,
+      payout: { address: '0x52908400098527886E0F7030069857D2E4169EE7', confirmedAt: '2026-01-01T00:00:00.000Z' },
+    } as Record<string, unknown>;
+    delete v6.networks;
+    writeFileSync(join(dir, 'settings.json'), JSON.stringify(v6));
+    const store = await SettingsStore.open(dir);
+    expect(store.loaded.migratedFrom).toBe(6);
+    expect(store.get()).toEqual({ ...v6, schemaVersion: 7, networks: { hubs: [] } });
   });
 
   it('treats a missing migration step as unreadable rather than guessing', () => {

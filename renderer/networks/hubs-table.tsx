@@ -1,0 +1,108 @@
+// The hubs this node works for: each one's connection state and why, when it last answered, the
+// address it registered, what it asked for, and what it paid. Remove asks no confirmation: adding
+// the same URL again restores it, and nothing earned is lost (the ledger keeps it).
+import { useId, useState } from 'react';
+import type { NetworkView } from '../../protocol/index.js';
+import { formatDateTime } from '../format.js';
+import { canAct, useAgent } from '../use-agent.js';
+import { HUB_STATE_LABEL, HUB_STATE_TONE, earningsText } from './words.js';
+
+export function HubsCard({ hubs, onRemoved }: { hubs: readonly NetworkView[]; onRemoved: (id: string) => void }) {
+  const ids = useId();
+  const { state, agent } = useAgent();
+  const [problem, setProblem] = useState<string | null>(null);
+
+  const remove = async (hub: NetworkView) => {
+    setProblem(null);
+    const result = await agent.removeNetwork(hub.id);
+    if (!result.ok) {
+      setProblem(`Could not remove ${hub.id}: ${result.error.message}`);
+      return;
+    }
+    onRemoved(hub.id);
+  };
+
+  return (
+    <section className="card" aria-labelledby={`${ids}-title`} data-testid="hubs">
+      <h2 id={`${ids}-title`} className="card-title">
+        Hubs
+      </h2>
+      {problem && (
+        <p className="field-error" role="alert" data-testid="hub-remove-problem">
+          {problem}
+        </p>
+      )}
+      {hubs.length === 0 ? (
+        <p className="muted" data-testid="no-hubs">
+          No hubs added: this machine works for no network yet. Add a hub by its URL below.
+        </p>
+      ) : (
+        <table className="table" data-testid="hubs-table">
+          <thead>
+            <tr>
+              <th scope="col">Hub</th>
+              <th scope="col">State</th>
+              <th scope="col">Last contact</th>
+              <th scope="col">Registered as</th>
+              <th scope="col">Earned</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {hubs.map((h) => (
+              <tr key={h.id} data-testid="hub-row" data-id={h.id}>
+                <th scope="row">
+                  {h.name && <div>{h.name}</div>}
+                  <code className="path">{h.url}</code>
+                </th>
+                <td>
+                  <span className={HUB_STATE_TONE[h.state]} data-testid="hub-state">
+                    {HUB_STATE_LABEL[h.state]}
+                  </span>
+                  {h.reason && (
+                    <p className="field-hint" data-testid="hub-reason">
+                      {h.reason}
+                    </p>
+                  )}
+                  {h.state === 'backing-off' && h.retryAt && <p className="field-hint">Next try {formatDateTime(h.retryAt)}.</p>}
+                </td>
+                <td data-testid="hub-last-contact">{h.lastContactAt ? formatDateTime(h.lastContactAt) : <span className="muted">never</span>}</td>
+                <td data-testid="hub-registration">
+                  {h.registration ? (
+                    <>
+                      <div>
+                        Node <code className="address">{h.registration.nodeAddress}</code>
+                      </div>
+                      <div>
+                        Pays to <code className="address">{h.registration.payoutAddress}</code>
+                      </div>
+                      {h.wants.heartbeatEveryS !== null && <div className="field-hint">Asks for a heartbeat every {h.wants.heartbeatEveryS} s.</div>}
+                    </>
+                  ) : (
+                    <span className="muted">not registered</span>
+                  )}
+                </td>
+                <td data-testid="hub-earnings">{earningsText(h.earnings) ?? <span className="muted">nothing yet</span>}</td>
+                <td>
+                  <button
+                    type="button"
+                    className="button button-secondary"
+                    disabled={!canAct(state)}
+                    aria-busy={state.pending === `network-remove:${h.id}`}
+                    aria-label={`Remove ${h.id}`}
+                    onClick={() => void remove(h)}
+                  >
+                    Remove
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <p className="field-hint">Hubs do not report a reputation or the work they want yet; this page shows them once they do.</p>
+    </section>
+  );
+}

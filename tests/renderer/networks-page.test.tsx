@@ -1,0 +1,85 @@
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { FakeAgent, makeHub } from './fake-agent.js';
+import { freshPageForEachTest, renderDashboard } from './render-app.js';
+
+freshPageForEachTest();
+
+beforeEach(() => {
+  window.history.replaceState(null, '', '/#/networks');
+});
+
+async function openNetworks(setup: (agent: FakeAgent) => void = () => undefined) {
+  const agent = new FakeAgent();
+  setup(agent);
+  const h = await renderDashboard({ agent });
+  await screen.findByRole('heading', { name: 'Networks', level: 1 });
+  await screen.findByTestId('hubs');
+  return { ...h, agent };
+}
+
+const row = (id: string) => screen.getAllByTestId('hub-row').find((r) => r.dataset.id === id)!;
+
+describe('networks page', () => {
+  it('says plainly that leasing work is not built yet, and that no hub is added', async () => {
+    await openNetworks();
+    expect(screen.getByTestId('networks-leasing-note').textContent).toMatch(/Taking work from hubs is not built yet/);
+    expect(screen.getByTestId('no-hubs').textContent).toMatch(/No hubs added/);
+    expect(screen.queryByTestId('empty-state')).toBeNull();
+  });
+
+  it('lists each hub with its state, reason, registration and earnings', async () => {
+    await openNetworks((a) => {
+      a.hubs = [
+        makeHub({
+          id: 'hub.example',
+          registration: { nodeAddress: '0x8ba1f109551bD432803012645Ac136ddd64DBA72', payoutAddress: '0x52908400098527886E0F7030069857D2E4169EE7', registeredAt: '2025-01-06T09:00:00.000Z' },
+          wants: { heartbeatEveryS: 30 },
+          earnings: { USDC: '1.25' },
+        }),
+        makeHub({ id: '127.0.0.1:8787', url: 'http://127.0.0.1:8787', state: 'refused', reason: 'No payout address: set a payout address in Settings → Payouts, and Offhours registers with this hub.', lastContactAt: null }),
+        makeHub({ id: 'down.example', url: 'https://down.example', state: 'backing-off', reason: 'The hub cannot be reached (ECONNREFUSED).', retryAt: '2025-01-06T09:01:00.000Z' }),
+      ];
+    });
+    const ok = row('hub.example');
+    expect(within(ok).getByTestId('hub-state').textContent).toBe('Connected');
+    expect(within(ok).getByTestId('hub-earnings').textContent).toBe('1.25 USDC');
+    expect(within(ok).getByTestId('hub-registration').textContent).toMatch(/Pays to 0x52908400098527886E0F7030069857D2E4169EE7/);
+    expect(within(ok).getByTestId('hub-registration').textContent).toMatch(/heartbeat every 30 s/);
+    const refused = row('127.0.0.1:8787');
+    expect(within(refused).getByTestId('hub-state').textContent).toBe('Not registered');
+    expect(within(refused).getByTestId('hub-reason').textContent).toMatch(/Settings → Payouts/);
+    expect(within(refused).getByTestId('hub-last-contact').textContent).toBe('never');
+    expect(within(refused).getByTestId('hub-earnings').textContent).toBe('nothing yet');
+    const down = row('down.example');
+    expect(within(down).getByTestId('hub-state').textContent).toBe('Retrying');
+    expect(within(down).getByTestId('hub-reason').textContent).toMatch(/cannot be reached/);
+  });
+
+  it('adds a hub by URL and shows field errors for a URL with a path or one already added', async () => {
+    const { agent } = await openNetworks();
+    const input = screen.getByLabelText('Hub URL');
+    fireEvent.change(input, { target: { value: 'https://hub.example/v1' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add hub' }));
+    expect(await screen.findByText('only the origin (https://hub.example), with no path')).toBeTruthy();
+    // Checked in the page: nothing was sent.
+    expect(agent.requests.some((r) => r.method === 'POST' && r.path.endsWith('/networks'))).toBe(false);
+
+    fireEvent.change(input, { target: { value: 'https://hub.example' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add hub' }));
+    await waitFor(() => expect(row('hub.example')).toBeTruthy());
+    expect(within(row('hub.example')).getByTestId('hub-state').textContent).toBe('Connecting');
+    expect((screen.getByRole('status') as HTMLElement).textContent).toBe('Added https://hub.example.');
+
+    fireEvent.change(input, { target: { value: 'https://hub.example/' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Add hub' }));
+    expect(await screen.findByText('this hub is already added')).toBeTruthy();
+  });
+
+  it('removes a hub', async () => {
+    const { agent } = await openNetworks((a) => (a.hubs = [makeHub()]));
+    fireEvent.click(within(row('hub.example')).getByRole('button', { name: 'Remove hub.example' }));
+    await screen.findByTestId('no-hubs');
+    expect(agent.requests.some((r) => r.method === 'DELETE' && r.path.endsWith('/networks/hub.example'))).toBe(true);
+  });
+});
