@@ -9,7 +9,7 @@ import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NetworkView, NetworksView } from '../../protocol/index.js';
 import { startHub, type RunningHub } from '../../hub/hub.js';
-import { idleAgain, sleep, startAgent, userBack, type TestAgent } from '../support/jobs.js';
+import { idleAgain, sleep, startAgent, userBack, waitForAsync, type TestAgent } from '../support/jobs.js';
 
 const PAYOUT = Wallet.createRandom().address;
 
@@ -38,15 +38,7 @@ async function nodeRow(): Promise<NodeRow | undefined> {
 
 const availabilityOf = (row: NodeRow | undefined) => (typeof row?.availability === 'string' ? JSON.parse(row.availability) : row?.availability) as NodeRow['availability'] & object;
 
-async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, what: string, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const waitFor = waitForAsync;
 
 async function hubView(): Promise<NetworkView | undefined> {
   const r = await t.call('GET', '/networks');

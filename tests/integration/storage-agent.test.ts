@@ -8,20 +8,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ingest, ProveResult, StorageView, commpPure, encodePieceCidV1, reserveBytes } from '../../protocol/index.js';
 import { PIECES_DIR } from '../../agent/storage/storage-service.js';
-import { idleAgain, startAgent, userBack, sleep, type TestAgent } from '../support/jobs.js';
+import { idleAgain, startAgent, userBack, sleep, waitForAsync, type TestAgent } from '../support/jobs.js';
 import { useRepoTempDirs } from '../support/blender.js';
 
 const MIB = 1024 * 1024;
 
-async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, what: string, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+const waitFor = <T,>(fn: () => Promise<T | null | undefined | false>, what: string, ms = 60_000) => waitForAsync(fn, what, ms);
 
 describe('shared disk through the agent', () => {
   const tmp = useRepoTempDirs();

@@ -81,6 +81,17 @@ export async function waitFor<T>(fn: () => T | undefined | null | false, what: s
   }
 }
 
+/** Like waitFor, for a check that has to ask something (an API call): polled until it gives a value. */
+export async function waitForAsync<T>(fn: () => Promise<T | undefined | null | false>, what: string, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
 /** The supervisor's pid registry: the workers and engine process groups running now. */
 export function registry(dataDir: string): Array<{ pid: number; kind: 'worker' | 'engine'; jobId: string }> {
   const file = join(dataDir, 'pids.json');

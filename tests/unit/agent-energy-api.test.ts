@@ -21,7 +21,7 @@ import {
   type Tariff,
   type WorkerToAgent,
 } from '../../protocol/index.js';
-import { inState, sleep, startAgent, type TestAgent } from '../support/jobs.js';
+import { inState, startAgent, waitForAsync, type TestAgent } from '../support/jobs.js';
 import { useTempDirs } from '../support/tmp.js';
 
 /** A worker whose engine is `sleep`: it "renders" for `ms`, then reports one good frame. */
@@ -64,15 +64,7 @@ class TimedWorker implements WorkerConnection {
   }
 }
 
-async function waitFor<T>(fn: () => Promise<T | null | false | undefined>, what: string, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+const waitFor = waitForAsync;
 
 const flat = (perKwh: string): Tariff => ({ id: 'home', name: 'Home', currency: 'EUR', timeZone: 'Europe/Berlin', plan: { kind: 'flat', perKwh } });
 
