@@ -44,6 +44,9 @@ export interface PowerSamplerOptions {
    * learned from the nvidia-smi stream, and AMD GPUs wait until it is known. */
   gpuIndexOffset?: () => number | null;
   periodMs?: number;
+  /** The cadence while none of our work runs (default 3 s): the idle draw and the Power page need
+   * no more, and polling every second would be most of the agent's idle CPU. */
+  idlePeriodMs?: number;
   maxGapMs?: number;
   /** Read when a meter opens: a setting changed mid-job applies from the next job. */
   settings?: () => PowerSettingsNow;
@@ -116,6 +119,7 @@ export class PowerSampler {
   private cpuNote: string | null = null;
   private readonly sysRoot: string;
   private readonly periodMs: number;
+  private readonly idlePeriodMs: number;
   private readonly maxGapMs: number;
   private readonly rapl: { sample(t: number): Promise<RaplPower> } | null;
   private readonly mono: () => number;
@@ -125,7 +129,9 @@ export class PowerSampler {
   constructor(private readonly opts: PowerSamplerOptions = {}) {
     this.sysRoot = opts.sysRoot ?? '/sys';
     this.periodMs = opts.periodMs ?? 1_000;
-    this.maxGapMs = opts.maxGapMs ?? Math.max(DEFAULT_MAX_GAP_MS, 3 * this.periodMs);
+    this.idlePeriodMs = Math.max(this.periodMs, opts.idlePeriodMs ?? 3_000);
+    // A reading stays in the snapshot across an idle-cadence gap, so the Power page does not flicker.
+    this.maxGapMs = opts.maxGapMs ?? Math.max(DEFAULT_MAX_GAP_MS, 3 * this.periodMs, 2 * this.idlePeriodMs);
     this.rapl = opts.rapl !== undefined ? opts.rapl : process.platform === 'linux' ? new RaplMeter(this.sysRoot) : null;
     this.mono = opts.monotonicMs ?? (() => performance.now());
     this.now = opts.now ?? (() => new Date());
@@ -137,7 +143,7 @@ export class PowerSampler {
   start({ poll = true }: { poll?: boolean } = {}): void {
     if (this.unsubscribe || this.loop) return;
     this.unsubscribe = this.opts.nvidia?.subscribe((e) => this.onGpuEvent(e)) ?? null;
-    if (poll) this.loop = startPollLoop({ name: 'power', periodMs: this.periodMs, log: this.opts.log ?? quietLog, tick: () => this.tick() });
+    if (poll) this.loop = startPollLoop({ name: 'power', periodMs: () => this.cadence(), log: this.opts.log ?? quietLog, tick: () => this.tick() });
   }
 
   async stop(): Promise<void> {
@@ -145,6 +151,13 @@ export class PowerSampler {
     this.unsubscribe = null;
     await this.loop?.stop();
     this.loop = null;
+  }
+
+  /** Every second while a meter is open or our work runs anywhere, else the idle cadence. */
+  private cadence(): number {
+    if (this.meters.size > 0) return this.periodMs;
+    for (const device of this.devices.keys()) if (this.opts.busy?.(device)) return this.periodMs;
+    return this.idlePeriodMs;
   }
 
   /** One round of the polled sources; start() calls it on its cadence, tests call it directly. */

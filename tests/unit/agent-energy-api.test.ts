@@ -90,6 +90,7 @@ describe('energy API', () => {
       workerStarter: starter,
       power: {
         periodMs: 50,
+        idlePeriodMs: 50,
         baseline: { minSamples: 3, settleMs: 0 },
         rapl: { sample: async () => ({ state: 'ok', watts: running.now ? 80 : 20, packages: 1 }) },
       },

@@ -208,7 +208,7 @@ describe('polled sources', () => {
 
   it('start() runs the loop on real timers without blocking, and stop() ends it', async () => {
     let reads = 0;
-    const { sampler, nvidia } = rig({ periodMs: 5, rapl: { sample: async () => (reads++, { state: 'warming' }) } });
+    const { sampler, nvidia } = rig({ periodMs: 5, idlePeriodMs: 5, rapl: { sample: async () => (reads++, { state: 'warming' }) } });
     sampler.start();
     expect(nvidia.listeners.size).toBe(1);
     await new Promise((r) => setTimeout(r, 60));
@@ -218,6 +218,24 @@ describe('polled sources', () => {
     expect(nvidia.listeners.size).toBe(0);
     await new Promise((r) => setTimeout(r, 30));
     expect(reads).toBe(after);
+  });
+});
+
+describe('power sampler cadence', () => {
+  it('polls slowly while nothing of ours runs, and every period while a meter is open', async () => {
+    let reads = 0;
+    const { sampler } = rig({ periodMs: 5, idlePeriodMs: 400, rapl: { sample: async () => (reads++, { state: 'ok', watts: 20, packages: 1 }) } });
+    sampler.start();
+    await new Promise((r) => setTimeout(r, 150));
+    const idleReads = reads;
+    // One read at start, then nothing for the idle period.
+    expect(idleReads).toBe(1);
+    sampler.startMeter('job', 'cpu');
+    // The slow timer is already set; the next tick comes at its end, then the fast cadence holds.
+    await new Promise((r) => setTimeout(r, 600));
+    expect(reads - idleReads).toBeGreaterThan(10);
+    sampler.stopMeter('job', 'cpu');
+    await sampler.stop();
   });
 });
 
