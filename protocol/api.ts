@@ -230,6 +230,8 @@ export const ServerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pong'), id: z.number().int().optional() }),
   /** A job changed (state, progress). */
   z.object({ type: z.literal('job'), job: JobSummary }),
+  /** A finished job was deleted (with its files): drop it from the list. */
+  z.object({ type: z.literal('job-removed'), id: z.string() }),
   /** Console output of a job this client subscribed to: the ring buffer first, then live. */
   z.object({ type: z.literal('console'), jobId: z.string(), data: z.string(), replay: z.boolean().optional() }),
   z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),

@@ -141,3 +141,6 @@ export const RenderEngineInfo = z.object({
   benchmarks: z.array(DeviceBenchmark),
 });
 export type RenderEngineInfo = z.infer<typeof RenderEngineInfo>;
+
+/** The empty answer of a 204 (`DELETE /api/v1/jobs/:id`), for clients that check every answer. */
+export const NoContent = z.undefined();

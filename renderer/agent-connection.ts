@@ -18,6 +18,7 @@ import {
   Ingest,
   JobDetail,
   JobList,
+  NoContent,
   JobSummary,
   PieceCidText,
   PieceRecord,
@@ -169,6 +170,8 @@ export interface AgentConnection {
    * e.g. a file that does not exist) come back for the form, not as the global alert. */
   queueRender(body: QueueRenderJob): Promise<QueryResult<JobSummary>>;
   cancelJob(id: string): Promise<ActionResult>;
+  /** Deletes a finished job and its files; the list drops it (here and, by push, in every other window). */
+  deleteJob(id: string): Promise<ActionResult>;
   /** Which Blender renders here, its sandbox, and each device's benchmark. */
   loadRenderEngine(): Promise<QueryResult<RenderEngineInfo>>;
   /** Queues the benchmark on one device; it runs under the schedule like any job. */
@@ -404,6 +407,9 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
         pushedDuringLoad?.add(message.job.id);
         applyJobs([message.job]);
         return;
+      case 'job-removed':
+        dropJob(message.id);
+        return;
       case 'console':
         receiveConsole(message.jobId, message.data, message.replay === true);
         return;
@@ -531,6 +537,10 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
       byId.set(job.id, current && isOlder(job, current) ? current : job);
     }
     set({ jobs: sortJobs([...byId.values()]), jobsError: undefined });
+  }
+
+  function dropJob(id: string): void {
+    if (state.jobs?.some((j) => j.id === id)) set({ jobs: state.jobs.filter((j) => j.id !== id) });
   }
 
   /** Ids of jobs pushed while a list load was in flight: the load's answer must not drop them. */
@@ -874,6 +884,12 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
       const parsed = EarningsQueryParams.pick({ from: true, to: true, timeZone: true }).strict().safeParse(params);
       if (!parsed.success) return Promise.resolve(invalidForForm('That range cannot be exported.', parsed.error.issues));
       return query((tok) => http.text(tok, `/earnings/export.csv?${searchOf(parsed.data)}`));
+    },
+    deleteJob(id) {
+      return act(`delete:${id}`, async (tok) => {
+        await http.request(tok, 'DELETE', `/jobs/${encodeURIComponent(id)}`, NoContent);
+        dropJob(id);
+      });
     },
     cancelJob(id) {
       return act(`cancel:${id}`, async (tok) => {

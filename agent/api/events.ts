@@ -28,6 +28,7 @@ export interface EventsHub {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, origins: Set<string>): void;
   broadcastStatus(status: Status): void;
   broadcastJob(job: JobSummary): void;
+  broadcastJobRemoved(id: string): void;
   /** Live console output of a job, batched (~16 ms) to the clients that subscribed to it. */
   pushConsole(jobId: string, data: string): void;
   clientCount(): number;
@@ -183,6 +184,9 @@ export function createEventsHub(opts: EventsHubOptions): EventsHub {
       // lines before it sees the job finish.
       if (pendingConsole.size > 0) flushConsole();
       for (const ws of authed) send(ws, { type: 'job', job });
+    },
+    broadcastJobRemoved(id) {
+      for (const ws of authed) send(ws, { type: 'job-removed', id });
     },
     pushConsole(jobId, data) {
       if (subscriptions.size === 0) return;

@@ -67,6 +67,8 @@ export interface JobsApi {
   queueBenchmark(req: QueueBenchmark): Promise<JobSummary>;
   engineInfo(): RenderEngineInfo;
   cancel(id: string): JobSummary | null;
+  remove(id: string): Promise<'removed' | 'not_found' | 'active'>;
+  onJobRemoved(listener: (id: string) => void): () => void;
   consoleReplay(id: string): string | null;
   onJob(listener: (job: JobSummary) => void): () => void;
   onConsole(listener: (jobId: string, data: string) => void): () => void;
@@ -103,6 +105,7 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
   const unsubscribers = [
     core.onStatus((s) => events.broadcastStatus(s)),
     core.jobs?.onJob((j) => events.broadcastJob(j)),
+    core.jobs?.onJobRemoved((id) => events.broadcastJobRemoved(id)),
     core.jobs?.onConsole((id, data) => events.pushConsole(id, data)),
   ];
   const jobs = (): JobsApi => {
@@ -210,6 +213,14 @@ export function createApiServer(opts: ApiServerOptions): ApiServer {
         const job = jobs().get(id);
         if (!job) throw unknownJob(id);
         sendJson(res, 200, job);
+      },
+      DELETE: async (_req, res) => {
+        const id = jobId(m[1]!);
+        const r = await jobs().remove(id);
+        if (r === 'not_found') throw unknownJob(id);
+        if (r === 'active') throw new HttpError(409, 'job_active', 'The job may still run: cancel it first, then delete it.');
+        res.writeHead(204, { 'cache-control': 'no-store' });
+        res.end();
       },
     };
   };

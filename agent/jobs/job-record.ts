@@ -17,7 +17,9 @@ export type JobJournalEntry =
       failure?: RenderFailure | null;
       result?: RenderResult | null;
     }
-  | { type: 'frame'; id: string; frame: number };
+  | { type: 'frame'; id: string; frame: number }
+  /** Deleted by the user (finished jobs only), with its folder. */
+  | { type: 'removed'; id: string };
 
 export class JobRecord {
   state: JobState = 'queued';
@@ -75,6 +77,10 @@ export function replayJobs(entries: readonly JobJournalEntry[]): Map<string, Job
   for (const e of entries) {
     if (e.type === 'queued') {
       jobs.set(e.id, new JobRecord(e.id, e.title, e.spec, e.createdAt, e.kind ?? 'render'));
+      continue;
+    }
+    if (e.type === 'removed') {
+      jobs.delete(e.id);
       continue;
     }
     const job = jobs.get(e.id);

@@ -3,6 +3,7 @@
 // every decision at once: a pause stops the engine's process group (SIGSTOP), a release kills the
 // engine and puts the job back in the queue with its finished frames, and no new work starts unless
 // the decision allows it. Crashed workers are retried with backoff; silent ones are killed.
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeviceId as DeviceIdSchema } from '../../protocol/index.js';
 import type {
@@ -101,6 +102,7 @@ export class JobSupervisor implements WorkExecutor {
   private readonly registry: PidRegistry;
   private readonly active = new Map<string, ActiveRun>();
   private readonly jobListeners = new Set<(job: JobSummary) => void>();
+  private readonly removedListeners = new Set<(id: string) => void>();
   private readonly consoleListeners = new Set<(jobId: string, data: string) => void>();
   private readonly progressTimers = new Map<string, NodeJS.Timeout>();
   private decision: Decision | null = null;
@@ -219,6 +221,28 @@ export class JobSupervisor implements WorkExecutor {
     }
     this.stopRun(run, 'cancel');
     return job.summary();
+  }
+
+  /**
+   * Deletes a finished job and its folder (scene copy, frames, temp files). A job that may still
+   * run is refused: cancel it first. The journal records the removal, so it stays gone.
+   */
+  async remove(id: string): Promise<'removed' | 'not_found' | 'active'> {
+    const job = this.jobs.get(id);
+    if (!job) return 'not_found';
+    if (!FINAL.has(job.state)) return 'active';
+    this.journal.append({ type: 'removed', id });
+    this.jobs.delete(id);
+    // The id passed the job-id pattern at the API, and the folder is the agent's own.
+    await rm(jobDirOf(this.o.dataDir, id), { recursive: true, force: true });
+    this.o.log.info('job deleted', { jobId: id });
+    for (const l of this.removedListeners) l(id);
+    return 'removed';
+  }
+
+  onJobRemoved(listener: (id: string) => void): () => void {
+    this.removedListeners.add(listener);
+    return () => this.removedListeners.delete(listener);
   }
 
   onJob(listener: (job: JobSummary) => void): () => void {

@@ -204,6 +204,29 @@ function ActiveJobRow({ job, shown, onShow }: { job: JobSummary; shown: boolean;
   );
 }
 
+/** Deleting takes the frames with it: the button says so in its name, and asks once more. */
+function DeleteJobButton({ job }: { job: JobSummary }) {
+  const { state, agent } = useAgent();
+  const [asking, setAsking] = useState(false);
+  if (!asking) {
+    return (
+      <button type="button" className="button button-small button-ghost" disabled={!canAct(state)} onClick={() => setAsking(true)} aria-label={`Delete ${job.title} and its frames`}>
+        Delete
+      </button>
+    );
+  }
+  return (
+    <>
+      <button type="button" className="button button-small button-danger" disabled={!canAct(state)} aria-busy={state.pending === `delete:${job.id}`} onClick={() => void agent.deleteJob(job.id)}>
+        Delete job and frames
+      </button>
+      <button type="button" className="button button-small button-secondary" onClick={() => setAsking(false)}>
+        Keep
+      </button>
+    </>
+  );
+}
+
 function HistoryRow({ job, shown, onShow }: { job: JobSummary; shown: boolean; onShow: () => void }) {
   const duration = jobDuration(job);
   const failure = job.failure ?? job.result?.failure ?? null;
@@ -222,6 +245,7 @@ function HistoryRow({ job, shown, onShow }: { job: JobSummary; shown: boolean; o
         </span>
         <span className="job-actions">
           <ShowConsoleButton job={job} shown={shown} onShow={onShow} />
+          <DeleteJobButton job={job} />
         </span>
       </div>
       {failure && (

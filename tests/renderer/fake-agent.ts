@@ -423,6 +423,15 @@ export class FakeAgent {
     }
     const pieceRoute = /^POST \/storage\/pieces\/([^/]+)\/(prove|scrub)$/.exec(key);
     if (pieceRoute) return this.pieceRoute(decodeURIComponent(pieceRoute[1]!), pieceRoute[2] as 'prove' | 'scrub', req.body);
+    const removal = /^DELETE \/jobs\/([^/]+)$/.exec(key);
+    if (removal) {
+      const id = decodeURIComponent(removal[1]!);
+      const job = this.jobs.find((j) => j.id === id);
+      if (!job) return json({ error: { code: 'not_found', message: `no job ${id}` } }, 404);
+      if (!['succeeded', 'failed', 'canceled'].includes(job.state)) return json({ error: { code: 'job_active', message: 'cancel it first' } }, 409);
+      this.jobs = this.jobs.filter((j) => j.id !== id);
+      return new Response(null, { status: 204 });
+    }
     const jobRoute = /^(GET|POST) \/jobs\/([^/]+)(\/cancel)?$/.exec(key);
     if (jobRoute) return this.jobRoute(jobRoute[1]!, decodeURIComponent(jobRoute[2]!), jobRoute[3] !== undefined);
     switch (key) {

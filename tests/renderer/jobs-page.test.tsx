@@ -300,4 +300,23 @@ describe('render engine card', () => {
     expect(within(card).queryByTestId('benchmarks')).toBeNull();
   });
 });
+
+describe('deleting a finished job', () => {
+  it('asks once more, sends DELETE, and the row goes; a removal pushed by another window drops its row too', async () => {
+    const agent = new FakeAgent();
+    agent.jobs = [
+      makeJob({ id: 'done-1', title: 'old.blend', state: 'succeeded', finishedAt: '2026-11-25T10:00:00.000Z' }),
+      makeJob({ id: 'done-2', title: 'older.blend', state: 'failed', finishedAt: '2026-11-25T09:00:00.000Z' }),
+    ];
+    const h = await openJobs(agent);
+    await waitFor(() => expect(rows().length).toBe(2));
+    fireEvent.click(within(row('done-1')).getByRole('button', { name: 'Delete old.blend and its frames' }));
+    expect(h.agent.mutations()).toEqual([]);
+    fireEvent.click(within(row('done-1')).getByRole('button', { name: 'Delete job and frames' }));
+    await waitFor(() => expect(h.agent.mutations()).toEqual([{ method: 'DELETE', path: '/api/v1/jobs/done-1', body: undefined }]));
+    await waitFor(() => expect(rows().map((r) => r.dataset.jobId)).toEqual(['done-2']));
+    act(() => h.socket().receive({ type: 'job-removed', id: 'done-2' }));
+    await waitFor(() => expect(rows()).toEqual([]));
+  });
+});
 });

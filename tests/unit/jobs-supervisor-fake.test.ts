@@ -1,7 +1,7 @@
 // The supervisor's decisions without Blender: a fake worker whose "engine" is a real process group
 // (sleep), so pause and release are checked on real processes, and release hands framesDone over.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentToWorker, RenderResult, WorkerToAgent } from '../../protocol/index.js';
@@ -187,6 +187,33 @@ describe('supervisor decisions (fake worker)', () => {
     await a.signals(gameEnds);
     await a.waitJob(id, inState('running'), 'running again');
     expect(started().length).toBe(2);
+  });
+
+  it('deletes a finished job and its folder for good, and refuses one that may still run', async () => {
+    const dataDir = tmp();
+    const a = await startAgent(dataDir, { workerStarter: starter });
+    agents.push(a);
+    await a.call('POST', '/sharing', { mode: 'drain' });
+    const blend = join(tmp(), 'scene.blend');
+    writeFileSync(blend, 'BLENDER-v304');
+    const id = (await a.call('POST', '/jobs', { kind: 'render', blendFile: blend, frames: { start: 1, end: 1 }, device: 'CPU' })).json.id as string;
+    expect(existsSync(join(dataDir, 'jobs', id, 'scene.blend'))).toBe(true);
+    const active = await a.call('DELETE', `/jobs/${id}`);
+    expect(active.status).toBe(409);
+    expect(active.json.error.code).toBe('job_active');
+    expect((await a.call('POST', `/jobs/${id}/cancel`)).json.state).toBe('canceled');
+    expect((await a.call('DELETE', `/jobs/${id}`)).status).toBe(204);
+    expect(existsSync(join(dataDir, 'jobs', id))).toBe(false);
+    expect((await a.call('GET', `/jobs/${id}`)).status).toBe(404);
+    expect((await a.call('GET', '/jobs')).json.jobs).toEqual([]);
+    expect((await a.call('DELETE', `/jobs/${id}`)).status).toBe(404);
+    expect((await a.call('DELETE', '/jobs/..%2F..%2Fetc')).status).toBe(400);
+    // Gone after a restart too: the journal says so.
+    await a.agent.stop();
+    agents.splice(agents.indexOf(a), 1);
+    const b = await startAgent(dataDir, { workerStarter: starter });
+    agents.push(b);
+    expect((await b.call('GET', '/jobs')).json.jobs).toEqual([]);
   });
 
   it('starts nothing while draining', async () => {
