@@ -539,6 +539,22 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
     set({ jobs: sortJobs([...byId.values()]), jobsError: undefined });
   }
 
+  /** One settings section saved from its own form: checked here first, field errors back to the
+   * form (not the global alert), and the saved settings into the state. */
+  function patchForForm(name: string, patch: unknown, message: string): Promise<QueryResult<Settings>> {
+    const parsed = SettingsPatch.safeParse(patch);
+    if (!parsed.success) return Promise.resolve(invalidForForm(message, parsed.error.issues));
+    return actFor(
+      name,
+      async (tok) => {
+        const saved = await http.request(tok, 'PATCH', '/settings', Settings, parsed.data);
+        set({ settings: saved });
+        return saved;
+      },
+      { alertFieldErrors: false },
+    );
+  }
+
   function dropJob(id: string): void {
     if (state.jobs?.some((j) => j.id === id)) set({ jobs: state.jobs.filter((j) => j.id !== id) });
   }
@@ -831,30 +847,10 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
       return query((tok) => http.request(tok, 'GET', '/node', NodeInfo));
     },
     savePayoutAddress(address) {
-      const parsed = SettingsPatch.safeParse({ payout: { address } });
-      if (!parsed.success) return Promise.resolve(invalidForForm('That payout address cannot be used.', parsed.error.issues));
-      return actFor(
-        'payout',
-        async (tok) => {
-          const saved = await http.request(tok, 'PATCH', '/settings', Settings, parsed.data);
-          set({ settings: saved });
-          return saved;
-        },
-        { alertFieldErrors: false },
-      );
+      return patchForForm('payout', { payout: { address } }, 'That payout address cannot be used.');
     },
     saveStorageSettings(settings) {
-      const parsed = SettingsPatch.safeParse({ storage: settings });
-      if (!parsed.success) return Promise.resolve(invalidForForm('The storage settings have mistakes.', parsed.error.issues));
-      return actFor(
-        'storage-settings',
-        async (tok) => {
-          const saved = await http.request(tok, 'PATCH', '/settings', Settings, parsed.data);
-          set({ settings: saved });
-          return saved;
-        },
-        { alertFieldErrors: false },
-      );
+      return patchForForm('storage-settings', { storage: settings }, 'The storage settings have mistakes.');
     },
     addStorageFile(file) {
       const parsed = AddPieceRequest.safeParse({ file });
