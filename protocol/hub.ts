@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { isoDateTime } from './common.js';
 import { EthAddress } from './hub-auth.js';
+import { RenderRegion } from './render.js';
 
 export const HUB_API_VERSION = 'v1';
 
@@ -37,6 +38,9 @@ export const HubErrorCode = z.enum([
   'lease_not_found',
   'lease_expired',
   'conflict',
+  'upload_offset',
+  'digest_mismatch',
+  'payments_unconfigured',
   'internal',
 ]);
 export type HubErrorCode = z.infer<typeof HubErrorCode>;
@@ -127,6 +131,18 @@ export const ResourceAvailability = z
   .strict();
 export type ResourceAvailability = z.infer<typeof ResourceAvailability>;
 
+/** A provider's record at one hub: verified results raise it, failed checks lower it; the hub
+ * leases to higher scores first and stops leasing a job to a node that failed it repeatedly. */
+export const NodeReputation = z
+  .object({
+    /** 0..1: (passed + 1) / (passed + failed + 2), so a newcomer starts at 0.5. */
+    score: z.number().min(0).max(1),
+    passed: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+  })
+  .strict();
+export type NodeReputation = z.infer<typeof NodeReputation>;
+
 /** `POST /v1/nodes/heartbeat`. */
 export const HeartbeatRequest = z
   .object({
@@ -143,6 +159,8 @@ export const HeartbeatResponse = z
     nextHeartbeatS: z.number().int().positive(),
     /** Leases this node holds that the hub has taken back (cancelled or expired): stop them. */
     revokedLeases: z.array(HubId),
+    /** How this node's work has fared in verification here (absent from hubs that do not say). */
+    reputation: NodeReputation.optional(),
   })
   .strict();
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
@@ -159,13 +177,38 @@ export const RenderTaskSettings = z
   .strict();
 export type RenderTaskSettings = z.infer<typeof RenderTaskSettings>;
 
-/** One unit of work. A union on `kind` so storage deals and others can join without a v2. */
+/** A content address: what blobs (scenes, results) are named by, and checked against. */
+export const ContentRef = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256: and 64 lowercase hex digits');
+export type ContentRef = z.infer<typeof ContentRef>;
+
+/**
+ * One unit of work. A union on `kind` so storage deals and others can join without a v2.
+ * A render task of a customer job names its scene (a blob the node downloads from
+ * `/v1/blobs/{hex}`, checked against the ref) and what it pays once verified. A check task
+ * (`verifies` set) re-renders only `region` of a frame another node rendered; the hub compares the
+ * two. Tasks without `job` are bare queue items (benchmarks of the hub itself): a node has nothing
+ * to render for them and releases them.
+ */
 export const TaskSpec = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('render'),
       frame: z.number().int().min(-1_048_574).max(1_048_574),
       settings: RenderTaskSettings,
+      job: z
+        .object({
+          id: HubId,
+          scene: ContentRef,
+          sceneBytes: z.number().int().positive().max(2 ** 53),
+          /** Minor units of the hub's payment token, credited when the result is verified. */
+          pay: MinorUnits,
+        })
+        .strict()
+        .optional(),
+      /** Render only this part of the frame (fractions of the frame, Blender's border). */
+      region: RenderRegion.optional(),
+      /** The task whose result this check task re-renders a region of. */
+      verifies: HubId.optional(),
     })
     .strict(),
 ]);
@@ -211,10 +254,10 @@ export const ProgressRequest = z
   .strict();
 export type ProgressRequest = z.infer<typeof ProgressRequest>;
 
-/** Where the result is: a content address the hub can fetch and check. */
+/** Where the result is: a content address the hub can fetch and check (uploaded to /v1/blobs first). */
 export const ResultRef = z
   .object({
-    ref: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'sha256: and 64 lowercase hex digits'),
+    ref: ContentRef,
     bytes: z.number().int().nonnegative().max(2 ** 53),
     mediaType: z.string().regex(/^[a-z]+\/[a-z0-9.+-]{1,100}$/).optional(),
   })

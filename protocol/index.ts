@@ -19,3 +19,5 @@ export * from './hub-auth.js';
 export * from './voucher.js';
 export * from './hub.js';
 export * from './networks.js';
+export * from './hub-jobs.js';
+export * from './hub-payments.js';

@@ -8,8 +8,22 @@ export const JobState = z.enum(['queued', 'starting', 'running', 'paused', 'succ
 export type JobState = z.infer<typeof JobState>;
 export const FINAL_JOB_STATES: ReadonlySet<JobState> = new Set(['succeeded', 'failed', 'canceled']);
 
-/** Where a job came from: the user's own machine (a local render), or a hub (later). */
-export const JobSource = z.discriminatedUnion('kind', [z.object({ kind: z.literal('local') }).strict()]);
+/** Where a job came from: the user's own machine (a local render), or a task leased from a hub
+ * (`network` is the hub's network key, as in the ledger). */
+export const JobSource = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('local') }).strict(),
+  z
+    .object({
+      kind: z.literal('hub'),
+      network: z.string().min(1).max(300),
+      taskId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+      leaseId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+      /** A check task: re-renders a region of another node's frame. */
+      check: z.boolean(),
+    })
+    .strict(),
+]);
+export type JobSource = z.infer<typeof JobSource>;
 
 /** `POST /api/v1/jobs`: render your own .blend on your own machine, under your rules. The file is
  * copied into the job's own directory first; the path is only read, never written. */
