@@ -217,7 +217,13 @@ export const TaskKind = z.enum(['render']);
 export type TaskKind = z.infer<typeof TaskKind>;
 
 /** `POST /v1/leases`: ask for one task. */
-export const LeaseRequest = z.object({ kinds: z.array(TaskKind).min(1).max(8).optional() }).strict();
+export const LeaseRequest = z
+  .object({
+    kinds: z.array(TaskKind).min(1).max(8).optional(),
+    /** The registered device that will do the work (a NodeDevice id); credits name it. */
+    device: z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/).optional(),
+  })
+  .strict();
 export type LeaseRequest = z.infer<typeof LeaseRequest>;
 
 export const Lease = z
