@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { isoDateTime } from './common.js';
 import { EthAddress } from './hub-auth.js';
 import { DecimalAmount } from './signals.js';
+import { NodeReputation } from './hub.js';
 
 /** Why a hub URL cannot be used, or null. Only an origin: a path, query or password in it would be
  * silently dropped by the client, so the user would not be talking to what they typed. */
@@ -84,14 +85,29 @@ export const NetworkView = z
       })
       .strict()
       .nullable(),
-    /** What the hub asked of this node in its answers. Hubs do not report work wanted or a
-     * reputation yet: null means the hub did not say, never zero. */
+    /** What the hub asked of this node in its answers: null means the hub did not say, never zero. */
     wants: z
       .object({
         heartbeatEveryS: z.number().int().positive().nullable(),
       })
       .strict(),
-    reputation: z.null(),
+    /** This node's record at the hub (from its heartbeat answers); null until the hub says. */
+    reputation: NodeReputation.nullable(),
+    /** The newest voucher this node accepted from the hub, or why the last one was refused. */
+    payments: z
+      .object({
+        /** The voucher's running total, in the token (decimal text). */
+        voucherTotal: DecimalAmount.nullable(),
+        token: z.string().nullable(),
+        voucherExpiresAt: isoDateTime.nullable(),
+        /** Why the last voucher or the hub's payment terms were refused; null when all verified. */
+        refused: z.string().nullable(),
+        lastSyncAt: isoDateTime.nullable(),
+      })
+      .strict()
+      .nullable(),
+    /** The hub task this node is working on now, if any. */
+    working: z.object({ taskId: z.string(), title: z.string() }).strict().nullable(),
     /** Earned from this network, per token, from the ledger (all time). */
     earnings: z.record(z.string(), DecimalAmount),
   })
@@ -102,7 +118,7 @@ export type NetworkView = z.infer<typeof NetworkView>;
 export const NetworksView = z
   .object({
     hubs: z.array(NetworkView),
-    /** Whether this agent leases work from hubs yet (it does not: connection and heartbeats only). */
+    /** Whether this agent leases work from hubs (false while sharing is off or paused). */
     leasing: z.boolean(),
   })
   .strict();

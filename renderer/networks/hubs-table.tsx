@@ -5,7 +5,7 @@ import { useId, useState } from 'react';
 import type { NetworkView } from '../../protocol/index.js';
 import { formatDateTime } from '../format.js';
 import { canAct, useAgent } from '../use-agent.js';
-import { HUB_STATE_LABEL, HUB_STATE_TONE, earningsText } from './words.js';
+import { HUB_STATE_LABEL, HUB_STATE_TONE, earningsText, reputationText } from './words.js';
 
 export function HubsCard({ hubs, onRemoved }: { hubs: readonly NetworkView[]; onRemoved: (id: string) => void }) {
   const ids = useId();
@@ -44,6 +44,7 @@ export function HubsCard({ hubs, onRemoved }: { hubs: readonly NetworkView[]; on
               <th scope="col">State</th>
               <th scope="col">Last contact</th>
               <th scope="col">Registered as</th>
+              <th scope="col">Reputation</th>
               <th scope="col">Earned</th>
               <th scope="col">
                 <span className="sr-only">Actions</span>
@@ -84,7 +85,37 @@ export function HubsCard({ hubs, onRemoved }: { hubs: readonly NetworkView[]; on
                     <span className="muted">not registered</span>
                   )}
                 </td>
-                <td data-testid="hub-earnings">{earningsText(h.earnings) ?? <span className="muted">nothing yet</span>}</td>
+                <td data-testid="hub-reputation">
+                  {h.reputation ? (
+                    <>
+                      <div>{reputationText(h.reputation)}</div>
+                      <div className="field-hint">
+                        {h.reputation.passed} verified, {h.reputation.failed} refused
+                      </div>
+                    </>
+                  ) : (
+                    <span className="muted">not reported</span>
+                  )}
+                  {h.working && (
+                    <p className="field-hint" data-testid="hub-working">
+                      Working on {h.working.title}
+                    </p>
+                  )}
+                </td>
+                <td data-testid="hub-earnings">
+                  {earningsText(h.earnings) ?? <span className="muted">nothing yet</span>}
+                  {h.payments?.voucherTotal && (
+                    <p className="field-hint" data-testid="hub-voucher">
+                      Backed by a signed voucher for {h.payments.voucherTotal} {h.payments.token ?? ''}
+                      {h.payments.voucherExpiresAt ? `, redeemable until ${formatDateTime(h.payments.voucherExpiresAt)}` : ''}.
+                    </p>
+                  )}
+                  {h.payments?.refused && (
+                    <p className="field-error" data-testid="hub-voucher-refused">
+                      Refused: {h.payments.refused}
+                    </p>
+                  )}
+                </td>
                 <td>
                   <button
                     type="button"
@@ -102,7 +133,10 @@ export function HubsCard({ hubs, onRemoved }: { hubs: readonly NetworkView[]; on
           </tbody>
         </table>
       )}
-      <p className="field-hint">Hubs do not report a reputation or the work they want yet; this page shows them once they do.</p>
+      <p className="field-hint">
+        Earnings count only what a hub's signed voucher backs; Offhours checks each voucher on this machine before it enters the ledger. Reputation is the
+        hub's record of this node: verified results raise it, refused ones lower it.
+      </p>
     </section>
   );
 }

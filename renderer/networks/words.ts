@@ -1,5 +1,5 @@
 // Connection states and amounts as the Networks page shows them.
-import type { HubConnectionState } from '../../protocol/index.js';
+import type { HubConnectionState, NodeReputation } from '../../protocol/index.js';
 
 export const HUB_STATE_LABEL: Record<HubConnectionState, string> = {
   connecting: 'Connecting',
@@ -24,4 +24,11 @@ export function earningsText(earnings: Readonly<Record<string, string>>): string
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([token, amount]) => `${amount} ${token}`);
   return parts.length > 0 ? parts.join(', ') : null;
+}
+
+/** "92 % (good)": the hub's score as people read it; a newcomer starts at 50 %. */
+export function reputationText(r: NodeReputation): string {
+  const pct = Math.round(r.score * 100);
+  const word = r.score >= 0.8 ? 'good' : r.score >= 0.5 ? 'fair' : 'poor: the hub offers work to others first';
+  return `${pct} % (${word})`;
 }

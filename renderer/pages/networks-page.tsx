@@ -1,6 +1,5 @@
-// Networks: the hubs this machine works for and its connection to each. Leasing work from hubs is
-// not built yet, and the page says so: a connected hub that never sends work would otherwise look
-// like a fault.
+// Networks: the hubs this machine works for, its connection to each, what each is having it do, its
+// reputation there, and what each has paid in verified vouchers.
 import { PageHeader } from '../components/page-header.js';
 import { AddHubCard } from '../networks/add-hub.js';
 import { HubsCard } from '../networks/hubs-table.js';
@@ -13,8 +12,9 @@ export function NetworksPage() {
       <PageHeader title="Networks" subtitle="The hubs this machine works for, and its connection to each." />
       <div className="banner banner-info" data-testid="networks-leasing-note">
         <p className="banner-text">
-          Offhours signs in to each hub with this machine’s node key, registers your payout address and what this machine can do, and tells the hub when it
-          may work. Taking work from hubs is not built yet: no hub runs anything here, and nothing is earned from hubs yet.
+          Offhours signs in to each hub with this machine’s node key, registers your payout address and what this machine can do, and takes work only
+          while your rules allow it: a pause hands the work back at once, “finish current” lets it finish.{' '}
+          {view && !view.leasing && 'Sharing is off or paused now, so no work is being taken.'}
         </p>
       </div>
       {error && (

@@ -273,6 +273,8 @@ export function makeHub(over: Partial<NetworkView> = {}): NetworkView {
     registration: null,
     wants: { heartbeatEveryS: null },
     reputation: null,
+    payments: null,
+    working: null,
     earnings: {},
     ...over,
   };

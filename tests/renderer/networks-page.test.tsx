@@ -21,9 +21,9 @@ async function openNetworks(setup: (agent: FakeAgent) => void = () => undefined)
 const row = (id: string) => screen.getAllByTestId('hub-row').find((r) => r.dataset.id === id)!;
 
 describe('networks page', () => {
-  it('says plainly that leasing work is not built yet, and that no hub is added', async () => {
+  it('says when no work is being taken, and that no hub is added', async () => {
     await openNetworks();
-    expect(screen.getByTestId('networks-leasing-note').textContent).toMatch(/Taking work from hubs is not built yet/);
+    expect(screen.getByTestId('networks-leasing-note').textContent).toMatch(/no work is being taken/);
     expect(screen.getByTestId('no-hubs').textContent).toMatch(/No hubs added/);
     expect(screen.queryByTestId('empty-state')).toBeNull();
   });
@@ -54,6 +54,36 @@ describe('networks page', () => {
     const down = row('down.example');
     expect(within(down).getByTestId('hub-state').textContent).toBe('Retrying');
     expect(within(down).getByTestId('hub-reason').textContent).toMatch(/cannot be reached/);
+    expect(within(down).getByTestId('hub-reputation').textContent).toBe('not reported');
+  });
+
+  it('shows the reputation, the task at work, the voucher behind the earnings and a refused voucher', async () => {
+    await openNetworks((a) => {
+      a.hubs = [
+        makeHub({
+          id: 'hub.example',
+          reputation: { score: 0.9, passed: 16, failed: 0 },
+          working: { taskId: 't_1', title: 'intro frame 12 · hub.example' },
+          earnings: { USDC: '0.16' },
+          payments: { voucherTotal: '0.16', token: 'USDC', voucherExpiresAt: '2025-02-06T09:00:00.000Z', refused: null, lastSyncAt: '2025-01-06T09:00:00.000Z' },
+        }),
+        makeHub({
+          id: 'bad.example',
+          url: 'https://bad.example',
+          reputation: { score: 0.25, passed: 0, failed: 2 },
+          payments: { voucherTotal: null, token: null, voucherExpiresAt: null, refused: 'the voucher is signed for chain 5, not 31337', lastSyncAt: null },
+        }),
+      ];
+    });
+    const good = row('hub.example');
+    expect(within(good).getByTestId('hub-reputation').textContent).toMatch(/90 % \(good\)16 verified, 0 refused/);
+    expect(within(good).getByTestId('hub-working').textContent).toBe('Working on intro frame 12 · hub.example');
+    expect(within(good).getByTestId('hub-voucher').textContent).toMatch(/signed voucher for 0.16 USDC, redeemable until/);
+    expect(within(good).queryByTestId('hub-voucher-refused')).toBeNull();
+    const bad = row('bad.example');
+    expect(within(bad).getByTestId('hub-reputation').textContent).toMatch(/25 % \(poor: the hub offers work to others first\)/);
+    expect(within(bad).getByTestId('hub-voucher-refused').textContent).toBe('Refused: the voucher is signed for chain 5, not 31337');
+    expect(within(bad).queryByTestId('hub-voucher')).toBeNull();
   });
 
   it('adds a hub by URL and shows field errors for a URL with a path or one already added', async () => {
