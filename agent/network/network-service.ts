@@ -98,6 +98,8 @@ export class NetworkService implements WorkExecutor {
       registration: v.registration,
       wants: { heartbeatEveryS: v.heartbeatEveryS },
       reputation: null,
+      payments: null,
+      working: null,
       earnings: earnings.get(id) ?? {},
     };
   }
