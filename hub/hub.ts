@@ -10,8 +10,17 @@ import type { Db } from './db/db.js';
 import { openPgliteDb } from './db/pglite.js';
 import { openPostgresDb } from './db/postgres.js';
 import { Nodes } from './nodes.js';
-import { LEASE_TTL_MS, Tasks } from './tasks.js';
+import { LEASE_TTL_MS, LOW_REPUTATION_DELAY_MS, Tasks } from './tasks.js';
+import { Blobs, MAX_BLOB_BYTES } from './blobs.js';
+import { DEFAULT_PRICE_PER_FRAME, Jobs, hubStatus } from './jobs.js';
+import { Reputation } from './reputation.js';
+import { Verifier, type VerifyOptions } from './verify/verifier.js';
+import type { HubStatusView } from '../protocol/index.js';
 import { createHubHttpServer } from './server/server.js';
+import { StorageDeals, type StorageOptions } from './storage/deals.js';
+import type { CreditSink } from './credit-sink.js';
+import { Payments, type PaymentsConfig } from './payments.js';
+import { paymentsStatus } from './settlement.js';
 
 export interface HubOptions {
   /** PGlite's files and the customer key; with a Postgres server, only the customer key. */
@@ -32,6 +41,27 @@ export interface HubOptions {
   clock?: Clock;
   leaseTtlMs?: number;
   sweepIntervalMs?: number;
+  /** Storage deals: challenge schedule (default hourly), deadlines, price per GiB-day. */
+  storage?: StorageOptions;
+  /**
+   * Chain, escrow, token and prices; the payer key from here or DATA_DIR/hub-key. Without it the
+   * payment routes answer 503 and credits are still recorded, to be paid once it is configured.
+   */
+  payments?: PaymentsConfig;
+  /** Where verified work is credited (default: the hub's Payments). */
+  credits?: CreditSink;
+  /** The largest blob (scene or result) accepted, in bytes (default 2 GiB). */
+  maxBlobBytes?: number;
+  /** Minor units paid per verified frame when a job names no price (default "10000"). */
+  pricePerFrame?: string;
+  /** Spot checks: how many results, how much of each frame, and the match floors. */
+  verify?: VerifyOptions;
+  /** How long a task waits before a node scoring below 0.5 may lease it (default 30 s). */
+  lowReputationDelayMs?: number;
+  /** The period the hub asks nodes to heartbeat at (default 30 s); online means seen within two. */
+  heartbeatS?: number;
+  /** The payments part of GET /v1/status (null without it). */
+  paymentsStatus?: () => Promise<HubStatusView['payments']>;
   log?: (line: string) => void;
 }
 
@@ -41,6 +71,8 @@ export interface RunningHub {
   customerKey: string;
   customerKeyFile: string;
   db: Db;
+  payments: Payments;
+  credits: CreditSink;
   stop(): Promise<void>;
 }
 
@@ -69,15 +101,37 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
     const { key, file } = opts.customerKey ? { key: opts.customerKey, file: '' } : loadCustomerKey(opts.dataDir);
     // The public URL names the real port, known only after listen(); services read it through this.
     const urlRef = { value: opts.publicUrl ?? '' };
+    const payments = new Payments(db, clock, opts.payments ?? null, opts.dataDir);
+    await payments.foldUnassigned();
+    const credits = opts.credits ?? payments;
+    // One store for scenes, results and storage staging: its upload guard is per instance.
+    const blobs = new Blobs(opts.dataDir, opts.maxBlobBytes ?? MAX_BLOB_BYTES);
+    // Storage pays the operator's price per GiB-day unless the storage options name their own.
+    const storageOptions: StorageOptions = {
+      ...(opts.payments ? { pricePerGiBDay: opts.payments.prices.storagePerGiBDay } : {}),
+      ...opts.storage,
+    };
     const services = {
       auth: new NodeAuth(db, clock, () => urlRef.value),
       nodes: new Nodes(db, clock),
-      tasks: new Tasks(db, clock, opts.leaseTtlMs ?? LEASE_TTL_MS),
+      tasks: new Tasks(db, clock, opts.leaseTtlMs ?? LEASE_TTL_MS, opts.lowReputationDelayMs ?? LOW_REPUTATION_DELAY_MS),
       retryAfterS: 5,
-      heartbeatS: 30,
+      heartbeatS: opts.heartbeatS ?? 30,
+      storage: new StorageDeals(db, clock, blobs, storageOptions, credits, opts.log),
+      payments,
+      credits,
+    };
+    const verifier = new Verifier(db, clock, services.tasks, blobs, credits, opts.verify);
+    const work = {
+      blobs,
+      jobs: new Jobs(db, clock, services.tasks, blobs, opts.pricePerFrame ?? DEFAULT_PRICE_PER_FRAME),
+      verifier,
+      reputation: new Reputation(db),
+      // Online: seen within two heartbeats.
+      status: () => hubStatus(db, clock.now(), 2 * services.heartbeatS * 1000, opts.paymentsStatus ?? (() => paymentsStatus(payments))),
     };
     const server = createHubHttpServer({
-      services,
+      services: { ...services, work },
       customerKey: key,
       get publicUrl() {
         return urlRef.value;
@@ -97,7 +151,10 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
     const sweep = async () => {
       try {
         await services.tasks.sweep();
+        await verifier.sweep();
+        await blobs.sweepPartials();
         await services.auth.sweep();
+        await services.storage.sweep();
       } catch (err) {
         log(`hub: sweep failed: ${(err as Error).message}`);
       }
@@ -112,6 +169,8 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
       customerKey: key,
       customerKeyFile: file,
       db,
+      payments,
+      credits,
       stop: () =>
         (stopped ??= (async () => {
           clearInterval(timer);

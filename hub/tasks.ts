@@ -9,6 +9,8 @@ import type { Db, Queryable } from './db/db.js';
 import { iso, type Clock } from './clock.js';
 
 export const LEASE_TTL_MS = 5 * 60_000;
+/** How long a task waits before a node with a poor record (score < 0.5) may have it. */
+export const LOW_REPUTATION_DELAY_MS = 30_000;
 
 export class LeaseError extends Error {
   constructor(
@@ -39,17 +41,19 @@ export class Tasks {
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly leaseTtlMs = LEASE_TTL_MS,
+    private readonly lowReputationDelayMs = LOW_REPUTATION_DELAY_MS,
   ) {}
 
-  async create(specs: TaskSpec[]): Promise<TaskView[]> {
+  /** `job`: the tasks are a job's (its frames, or a check), created inside the caller's transaction. */
+  async create(specs: TaskSpec[], job?: { tx: Queryable; id: string; verifies?: string; excluded?: string[] }): Promise<TaskView[]> {
     const now = this.clock.now();
     const ids = specs.map(() => newId('t'));
     // One statement for the batch: unnest keeps the parameter count fixed however many tasks.
-    const { rows } = await this.db.query<TaskRow>(
-      `insert into tasks (id, kind, spec, state, created_ms, updated_ms)
-       select id, spec->>'kind', spec, 'open', $3, $3 from unnest($1::text[], $2::jsonb[]) with ordinality as u(id, spec, n) order by n
+    const { rows } = await (job?.tx ?? this.db).query<TaskRow>(
+      `insert into tasks (id, kind, spec, state, created_ms, updated_ms, job_id, verifies, excluded)
+       select id, spec->>'kind', spec, 'open', $3, $3, $4, $5, $6::text[] from unnest($1::text[], $2::jsonb[]) with ordinality as u(id, spec, n) order by n
        returning ${TASK_COLUMNS}`,
-      [ids, specs.map((s) => JSON.stringify(s)), now],
+      [ids, specs.map((s) => JSON.stringify(s)), now, job?.id ?? null, job?.verifies ?? null, job?.excluded ?? []],
     );
     return rows.map(view);
   }
@@ -60,16 +64,17 @@ export class Tasks {
   }
 
   /** One task for this node, or null when there is none. */
-  async lease(node: string, kinds: readonly TaskKind[]): Promise<Lease | null> {
+  async lease(node: string, kinds: readonly TaskKind[], device: string | null = null): Promise<Lease | null> {
     const now = this.clock.now();
     const leaseId = newId('l');
     const deadline = now + this.leaseTtlMs;
+    const params: TakeParams = [now, leaseId, node, deadline, kinds, device, now - this.lowReputationDelayMs];
     return this.db.transaction(async (tx) => {
       // Expired leases first: their work is the oldest, and its customer has already waited once.
       // Taking them here, not only in the sweep, means a dead node's work is re-leased the moment
       // someone asks, whatever the sweep's timer.
-      const row = (await take(tx, 'state = \'leased\' and lease_expires_ms < $1', 'lease_expires_ms', [now, leaseId, node, deadline, kinds])) ??
-        (await take(tx, 'state = \'open\'', 'seq', [now, leaseId, node, deadline, kinds]));
+      const row = (await take(tx, 'state = \'leased\' and lease_expires_ms < $1', 'lease_expires_ms', 'lease_expires_ms', params)) ??
+        (await take(tx, 'state = \'open\'', 'seq', 'updated_ms', params));
       return row ? { leaseId, taskId: row.id, task: row.spec, deadline: iso(deadline) } : null;
     });
   }
@@ -100,7 +105,8 @@ export class Tasks {
       if (JSON.stringify(done[0].result) !== JSON.stringify(result)) throw new LeaseError('conflict', 'this lease was already completed with another result');
       return view(done[0]);
     }
-    const row = await this.onLiveLease(node, leaseId, "update tasks set state = 'done', result = $4, progress = 1, lease_expires_ms = null, updated_ms = $3", [
+    // A job's result is not accepted yet: verification (hub/verify) looks at it next.
+    const row = await this.onLiveLease(node, leaseId, "update tasks set state = 'done', result = $4, progress = 1, lease_expires_ms = null, updated_ms = $3, verify_state = case when job_id is null then null else 'rendered' end", [
       JSON.stringify(result),
     ]);
     return view(row);
@@ -141,15 +147,27 @@ export class Tasks {
   }
 }
 
-async function take(tx: Queryable, where: string, order: string, params: [number, string, string, number, readonly TaskKind[]]): Promise<TaskRow | null> {
+/** now, lease id, node, deadline, kinds, device, and the cutoff a poorly rated node waits for. */
+type TakeParams = [number, string, string, number, readonly TaskKind[], string | null, number];
+
+// Besides the queue order: never a task this node is excluded from (the result a check checks is
+// its own; it was refused on this frame), nor any task of a job it is blocked from; and a node
+// whose record scores below 0.5 gets only what has waited `lowReputationDelayMs` since it became
+// available, so better nodes go first. The score subquery does not depend on the row: Postgres
+// runs it once per statement.
+async function take(tx: Queryable, where: string, order: string, waitedSince: string, params: TakeParams): Promise<TaskRow | null> {
   const { rows } = await tx.query<TaskRow>(
     `with picked as (
-       select id from tasks where ${where} and kind = any($5::text[]) order by ${order} limit 1 for update skip locked
+       select id from tasks where ${where} and kind = any($5::text[])
+         and not ($3 = any(excluded))
+         and (job_id is null or not exists (select 1 from job_blocks b where b.job_id = tasks.job_id and b.node = $3 and b.refusals >= 2 /* BLOCK_AFTER_REFUSALS */))
+         and (${waitedSince} <= $7 or coalesce((select (n.passed + 1)::float8 / (n.passed + n.failed + 2) from nodes n where n.address = $3), 0.5) >= 0.5)
+       order by ${order} limit 1 for update skip locked
      )
-     update tasks t set state = 'leased', lease_id = $2, leased_by = $3, lease_expires_ms = $4, attempts = t.attempts + 1, progress = null, result = null, updated_ms = $1
+     update tasks t set state = 'leased', lease_id = $2, leased_by = $3, lease_expires_ms = $4, attempts = t.attempts + 1, progress = null, result = null, device = $6, updated_ms = $1
      from picked where t.id = picked.id
      returning t.id, t.spec`,
-    [params[0], params[1], params[2], params[3], [...params[4]]],
+    [params[0], params[1], params[2], params[3], [...params[4]], params[5], params[6]],
   );
   return rows[0] ?? null;
 }

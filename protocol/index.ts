@@ -21,3 +21,4 @@ export * from './hub.js';
 export * from './networks.js';
 export * from './hub-jobs.js';
 export * from './hub-payments.js';
+export * from './hub-storage.js';

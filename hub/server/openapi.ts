@@ -3,13 +3,15 @@
 import { z } from 'zod';
 import { HubErrorBody } from '../../protocol/index.js';
 import type { Route } from './routes.js';
+import { BLOB_ROUTES } from './blob-routes.js';
+import { BlobHex, BlobStatus } from '../../protocol/index.js';
 
 const schema = (s: z.ZodType, io: 'input' | 'output') => {
   const { $schema: _drop, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 };
 
-export function openApiDocument(routes: readonly Route[], serverUrl: string): Record<string, unknown> {
+export function openApiDocument(routes: readonly Route[], serverUrl: string, blobs = true): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   const error = { description: 'Refused; see error.code', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
   for (const r of routes) {
@@ -30,6 +32,7 @@ export function openApiDocument(routes: readonly Route[], serverUrl: string): Re
       },
     };
   }
+  if (blobs) Object.assign(paths, blobPaths(error));
   return {
     openapi: '3.1.0',
     info: { title: 'Offhours hub API', version: '1' },
@@ -40,6 +43,45 @@ export function openApiDocument(routes: readonly Route[], serverUrl: string): Re
       securitySchemes: {
         nodeSession: { type: 'http', scheme: 'bearer', description: 'Session token from POST /v1/auth/sign-in' },
         customerKey: { type: 'http', scheme: 'bearer', description: "The customer's API key" },
+      },
+    },
+  };
+}
+
+/** The blob endpoints carry raw bytes, so they are written out here rather than read off ROUTES. */
+function blobPaths(error: Record<string, unknown>): Record<string, Record<string, unknown>> {
+  const hex = { name: 'hex', in: 'path', required: true, schema: schema(BlobHex, 'input') };
+  const security = [{ nodeSession: [] }, { customerKey: [] }];
+  const status = { description: 'What the hub holds', content: { 'application/json': { schema: schema(BlobStatus, 'output') } } };
+  const summary = (method: string, path: string) => BLOB_ROUTES.find((r) => r.method === method && r.path === path)!.summary;
+  const int = (description: string) => ({ type: 'integer', minimum: 0, maximum: 2 ** 53, description });
+  return {
+    '/v1/blobs/{hex}/status': {
+      get: { summary: summary('GET', '/v1/blobs/{hex}/status'), parameters: [hex], security, responses: { '200': status, '4XX': error } },
+    },
+    '/v1/blobs/{hex}': {
+      put: {
+        summary: summary('PUT', '/v1/blobs/{hex}'),
+        description:
+          'offset must equal what the hub holds of your upload (GET …/status), else 409 upload_offset. When received reaches length the bytes are hashed: kept under their name, or discarded with 422 digest_mismatch. A blob already complete answers 200 at once.',
+        parameters: [
+          hex,
+          { name: 'offset', in: 'query', required: true, schema: int('Where these bytes start') },
+          { name: 'length', in: 'query', required: true, schema: int('The whole blob\'s size in bytes') },
+        ],
+        security,
+        requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } },
+        responses: { '200': status, '409': error, '413': error, '422': error, '4XX': error },
+      },
+      get: {
+        summary: summary('GET', '/v1/blobs/{hex}'),
+        parameters: [hex, { name: 'Range', in: 'header', required: false, schema: { type: 'string', pattern: '^bytes=\\d+-$' } }],
+        security,
+        responses: {
+          '200': { description: 'The blob', content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } },
+          '206': { description: 'The blob from the requested offset', content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } } },
+          '4XX': error,
+        },
       },
     },
   };

@@ -27,6 +27,9 @@ import type { NodeAuth } from '../auth.js';
 import type { Nodes } from '../nodes.js';
 import type { Tasks } from '../tasks.js';
 import { HttpError } from './http.js';
+import { STORAGE_ROUTES, StoragePathParams } from './storage-routes.js';
+import { PAYMENT_ROUTES } from './payment-routes.js';
+import { JOB_ROUTES, type JobServices } from './job-routes.js';
 
 export interface Services {
   auth: NodeAuth;
@@ -35,6 +38,8 @@ export interface Services {
   /** Seconds a node without work should wait before asking again. */
   retryAfterS: number;
   heartbeatS: number;
+  /** Customer render jobs, blobs, verification and reputation (job-routes.ts); absent: a bare queue. */
+  work?: JobServices;
 }
 
 export interface Ctx<B> {
@@ -64,9 +69,12 @@ async function registered(s: Services, node: string): Promise<void> {
   if (!(await s.nodes.isRegistered(node))) throw new HttpError(403, 'not_registered', 'register this node (POST /v1/nodes) first');
 }
 
-export const PathParams = z.object({ leaseId: HubId, taskId: HubId }).partial();
+export const PathParams = z.object({ leaseId: HubId, taskId: HubId, jobId: HubId }).partial().extend(StoragePathParams.shape);
 
 export const ROUTES: readonly Route[] = [
+  ...STORAGE_ROUTES,
+  ...PAYMENT_ROUTES,
+  ...JOB_ROUTES,
   route({ method: 'GET', path: '/v1/health', auth: 'none', summary: 'Liveness', response: HubHealth, handle: async () => ({ ok: true, api: 'v1' }) }),
   route({
     method: 'POST',
@@ -104,7 +112,8 @@ export const ROUTES: readonly Route[] = [
     response: HeartbeatResponse,
     handle: async (s, { node, body }) => {
       if (!(await s.nodes.heartbeat(node, body))) throw new HttpError(403, 'not_registered', 'register this node (POST /v1/nodes) first');
-      return { nextHeartbeatS: s.heartbeatS, revokedLeases: await s.tasks.revoked(node, body.leases ?? []) };
+      const revokedLeases = await s.tasks.revoked(node, body.leases ?? []);
+      return { nextHeartbeatS: s.heartbeatS, revokedLeases, ...(s.work ? { reputation: await s.work.reputation.of(node) } : {}) };
     },
   }),
   route({
@@ -116,7 +125,7 @@ export const ROUTES: readonly Route[] = [
     response: LeaseResponse,
     handle: async (s, { node, body }) => {
       await registered(s, node);
-      const lease = await s.tasks.lease(node, body.kinds ?? ['render']);
+      const lease = await s.tasks.lease(node, body.kinds ?? ['render'], body.device ?? null);
       return { lease, retryAfterS: lease ? 0 : s.retryAfterS };
     },
   }),
@@ -145,7 +154,14 @@ export const ROUTES: readonly Route[] = [
     summary: 'Hand in the result; repeating the same complete is harmless',
     body: CompleteRequest,
     response: TaskView,
-    handle: (s, { node, params, body }) => s.tasks.complete(node, params.leaseId!, body.result),
+    handle: async (s, { node, params, body }) => {
+      await s.work?.jobs.checkResult(node, params.leaseId!, body.result);
+      const done = await s.tasks.complete(node, params.leaseId!, body.result);
+      // A job's result is looked at before the answer, so the node (and a test) sees its fate at once;
+      // the sweep picks up any that a crash left unexamined.
+      if (done.task.job) await s.work?.verifier.examine(done.id);
+      return done;
+    },
   }),
   route({
     method: 'POST',

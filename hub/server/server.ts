@@ -9,6 +9,8 @@ import { HttpError, bearer, parseWith, readJson, sendError, sendJson } from './h
 import { openApiDocument } from './openapi.js';
 import type { HubErrorBody } from '../../protocol/index.js';
 import { PathParams, ROUTES, type Route, type Services } from './routes.js';
+import { Reply } from './storage-routes.js';
+import { handleBlob, matchBlob, type BlobCaller } from './blob-routes.js';
 
 interface Compiled {
   route: Route;
@@ -58,9 +60,21 @@ export function hubRequestHandler(opts: HubHandlerOptions): (req: IncomingMessag
     if (req.httpVersion === '1.1' && req.headers.host === undefined) throw new HttpError(400, 'bad_request', 'HTTP/1.1 requires a Host header');
     const pathname = target.split('?')[0]!;
     if (req.method === 'GET' && (pathname === '/v1/openapi.json' || pathname === '/openapi.json')) {
-      openApi ??= JSON.stringify(openApiDocument(ROUTES, opts.publicUrl));
+      openApi ??= JSON.stringify(openApiDocument(ROUTES, opts.publicUrl, opts.services.work !== undefined));
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(openApi) });
       res.end(openApi);
+      return;
+    }
+    const blob = opts.services.work ? matchBlob(req.method ?? '', pathname) : null;
+    if (blob) {
+      // Either credential: the customer key, or a node's session.
+      const token = bearer(req);
+      let caller: BlobCaller;
+      if (token && timingSafeEqual(digest(token), keyDigest)) caller = { kind: 'customer' };
+      else if (token) caller = { kind: 'node', address: await opts.services.auth.authenticate(token) };
+      else throw new HttpError(401, 'unauthorized', 'send Authorization: Bearer <session token or customer key>');
+      const query = new URLSearchParams(target.includes('?') ? target.slice(target.indexOf('?') + 1) : '');
+      await handleBlob(opts.services.work!.blobs, caller, blob.op, blob.hex, req, res, query);
       return;
     }
     const found = match(req.method ?? '', pathname);
@@ -80,6 +94,11 @@ export function hubRequestHandler(opts: HubHandlerOptions): (req: IncomingMessag
     }
     const body = route.body ? await readJson(req, route.body) : undefined;
     const out = await route.handle(opts.services, { body, params, node });
+    if (out instanceof Reply) {
+      for (const [k, v] of Object.entries(out.headers)) res.setHeader(k, v);
+      sendJson(res, out.status, out.body);
+      return;
+    }
     sendJson(res, route.status, out);
   }
 
@@ -88,6 +107,13 @@ export function hubRequestHandler(opts: HubHandlerOptions): (req: IncomingMessag
       if (res.headersSent) {
         res.destroy();
         return;
+      }
+      // A refused upload may still be sending megabytes: close rather than read them all. A small
+      // rest is read and dropped instead, so the client is not reset in the middle of sending it.
+      if (req.method === 'PUT' && !req.complete) {
+        const rest = Number(req.headers['content-length'] ?? Infinity);
+        if (!(rest <= 1024 * 1024)) res.setHeader('connection', 'close');
+        req.resume();
       }
       if (err instanceof HttpError) sendError(res, err);
       else if (err instanceof AuthError) sendError(res, new HttpError(401, err.code, err.message));

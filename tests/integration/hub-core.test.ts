@@ -25,6 +25,7 @@ import {
 } from '../../protocol/index.js';
 import { startHub, type RunningHub } from '../../hub/hub.js';
 import { HubLockHeldError } from '../../hub/db/dir-lock.js';
+import { MIGRATIONS } from '../../hub/db/migrations.js';
 import { requireProgram } from '../support/external.js';
 import { findPostgres, startPostgres, type PostgresServer } from '../support/postgres.js';
 
@@ -221,7 +222,7 @@ describe.each(BACKENDS)('hub core on %s', (backend) => {
       expect(again.json.registeredAt).toBe(r.json.registeredAt);
       const hb = await call('POST', '/v1/nodes/heartbeat', { availability: [{ resource: 'gpu:0', state: 'available' }, { resource: 'disk', state: 'paused' }] }, token);
       expect(hb.status).toBe(200);
-      expect(hb.json).toEqual({ nextHeartbeatS: 30, revokedLeases: [] });
+      expect(hb.json).toEqual({ nextHeartbeatS: 30, revokedLeases: [], reputation: { score: 0.5, passed: 0, failed: 0 } });
       const { rows } = await hub.db.query<{ availability: unknown }>('select availability from nodes where address = $1', [r.json.address]);
       expect(rows[0]!.availability).toEqual([{ resource: 'gpu:0', state: 'available' }, { resource: 'disk', state: 'paused' }]);
     });
@@ -406,7 +407,7 @@ describe('crash safety (PGlite)', () => {
         expect(rows[0]!.n).toBeGreaterThanOrEqual(150);
         // Batches are whole: each was one statement in one transaction.
         expect(rows[0]!.n).toBe(rows[0]!.batches * 50);
-        expect((await reopened.db.query('select version from schema_migrations')).rows).toEqual([{ version: 1 }]);
+        expect((await reopened.db.query('select version from schema_migrations order by version')).rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
         const res = await fetch(`${reopened.url}/v1/tasks`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${reopened.customerKey}` }, body: JSON.stringify({ tasks: [spec(1)] }) });
         expect(res.status).toBe(201);
       } finally {
@@ -450,7 +451,7 @@ describe.skipIf(!postgresEnabled)('several hubs on one Postgres server', () => {
       ]);
       a = hubA;
       expect(a.db.kind).toBe('postgres');
-      expect((await a.db.query('select version from schema_migrations')).rows).toEqual([{ version: 1 }]);
+      expect((await a.db.query('select version from schema_migrations order by version')).rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
 
       const nodeAt = async (base: string) => {
         const key = newKey();

@@ -12,7 +12,7 @@
 // Nothing is a 5xx, nothing hangs (a per-request timeout), the hub answers /v1/health every 500
 // requests, and the hub logs no internal error. Malformed HTTP goes over raw sockets.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { Agent, request, type OutgoingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,12 @@ import { Wallet } from 'ethers';
 import type { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  BlobStatus,
   ChallengeRequest,
+  HubJobList,
+  HubJobView,
+  HubStatusView,
+  SubmitRenderJob,
   CompleteRequest,
   CreateTasksRequest,
   CreateTasksResponse,
@@ -101,6 +106,12 @@ const registration = (payout: string): z.infer<typeof RegisterNodeRequest> => ({
 });
 
 const spec = (frame: number): TaskSpec => ({ kind: 'render', frame, settings: { engine: 'cycles', samples: 16, resolutionX: 320, resolutionY: 240 } });
+/** A blob the fuzzer uploads (its PUT template), and the scene the hub holds from setScene. */
+const BLOB = Buffer.from('offhours fuzz blob');
+const BLOB_HEX = createHash('sha256').update(BLOB).digest('hex');
+const SCENE = randomBytes(64);
+const SCENE_HEX = createHash('sha256').update(SCENE).digest('hex');
+const MAX_BLOB_BYTES = 2 * 1024 ** 3;
 const resultRef = { ref: `sha256:${'ab'.repeat(32)}`, bytes: 1234, mediaType: 'image/png' };
 
 interface Scene {
@@ -116,6 +127,7 @@ interface Scene {
   leaseId: string;
   taskId: string;
   doneTaskId: string;
+  jobId: string;
   customerKey: string;
 }
 
@@ -131,6 +143,16 @@ async function setScene(): Promise<Scene> {
   expect((await call('POST', `/v1/leases/${lb.leaseId}/complete`, { result: resultRef }, b.token)).status).toBe(200);
   expect((await call('POST', '/v1/tasks', { tasks: [spec(2)] }, hub.customerKey)).status).toBe(201);
   const la = LeaseResponse.parse((await call('POST', '/v1/leases', {}, a.token)).json).lease!;
+  // A job on an uploaded scene, whose one frame is withdrawn at once: the queue keeps no open task.
+  const put = await fetch(`${hub.url}/v1/blobs/${SCENE_HEX}?offset=0&length=${SCENE.length}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${hub.customerKey}`, 'content-type': 'application/octet-stream' },
+    body: SCENE,
+  });
+  expect(put.status).toBe(200);
+  const job = await call('POST', '/v1/jobs', { kind: 'render', name: 'fuzz', scene: `sha256:${SCENE_HEX}`, frames: { start: 1, end: 1 }, settings: spec(1).settings }, hub.customerKey);
+  expect(job.status).toBe(201);
+  await hub.db.query("update tasks set state = 'done', verify_state = 'cancelled' where job_id = $1", [job.json.id]);
   const expiredToken = randomBytes(32).toString('base64url');
   await hub.db.query('insert into sessions (token_hash, address, expires_ms) values ($1, $2, $3)', [
     createHash('sha256').update(expiredToken).digest('hex'),
@@ -146,15 +168,22 @@ async function setScene(): Promise<Scene> {
     leaseId: la.leaseId,
     taskId: la.taskId,
     doneTaskId: created[0]!.id,
+    jobId: job.json.id,
     customerKey: hub.customerKey,
   };
 }
 
-/** Every table (and the task id sequence, which even a rolled-back insert moves). */
+/** Every table (and the id sequences, which even a rolled-back insert moves), and the blob store. */
 async function snapshot(): Promise<string> {
   const parts: unknown[] = [];
-  for (const t of ['nodes', 'tasks', 'sessions', 'auth_challenges', 'schema_migrations']) parts.push((await hub.db.query(`select * from ${t} order by 1`)).rows);
+  for (const t of ['nodes', 'tasks', 'sessions', 'auth_challenges', 'schema_migrations', 'jobs', 'verification_failures', 'job_blocks']) {
+    parts.push((await hub.db.query(`select * from ${t} order by 1`)).rows);
+  }
   parts.push((await hub.db.query('select last_value, is_called from tasks_seq_seq')).rows);
+  parts.push((await hub.db.query('select last_value, is_called from verification_failures_seq_seq')).rows);
+  const files = (d: string): string[] =>
+    readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)).map((f) => `${e.name}/${f}`) : [`${e.name}:${statSync(join(d, e.name)).size}`]));
+  parts.push(files(join(dataDir, 'blobs')).sort());
   return JSON.stringify(parts);
 }
 
@@ -164,7 +193,8 @@ type Who = 'A' | 'B' | 'C';
 interface RouteSpec {
   method: string;
   path: string;
-  auth: 'none' | 'node' | 'admin';
+  /** 'either': a node's session or the customer key (the blob store). */
+  auth: 'none' | 'node' | 'admin' | 'either';
   body?: z.ZodType;
   response: z.ZodType;
 }
@@ -181,10 +211,19 @@ const API: readonly RouteSpec[] = [
   { method: 'POST', path: '/v1/leases/{leaseId}/release', auth: 'node', body: ReleaseRequest, response: TaskView },
   { method: 'POST', path: '/v1/tasks', auth: 'admin', body: CreateTasksRequest, response: CreateTasksResponse },
   { method: 'GET', path: '/v1/tasks/{taskId}', auth: 'admin', response: TaskView },
+  { method: 'POST', path: '/v1/jobs', auth: 'admin', body: SubmitRenderJob, response: HubJobView },
+  { method: 'GET', path: '/v1/jobs', auth: 'admin', response: HubJobList },
+  { method: 'GET', path: '/v1/jobs/{jobId}', auth: 'admin', response: HubJobView },
+  { method: 'GET', path: '/v1/status', auth: 'admin', response: HubStatusView },
+  { method: 'GET', path: '/v1/blobs/{hex}/status', auth: 'either', response: BlobStatus },
+  // Raw bytes, not JSON: the oracle reads the query and the body's size itself (blobVerdict).
+  { method: 'PUT', path: '/v1/blobs/{hex}', auth: 'either', response: BlobStatus },
+  { method: 'GET', path: '/v1/blobs/{hex}', auth: 'either', response: BlobStatus },
 ];
+const HEX = /^[0-9a-f]{64}$/;
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-type Verdict = { kind: 'refused' } | { kind: 'read'; response: z.ZodType | 'openapi'; notFoundOk: boolean } | { kind: 'write'; response: z.ZodType };
+type Verdict = { kind: 'refused' } | { kind: 'read'; response: z.ZodType | 'openapi' | 'bytes'; notFoundOk: boolean } | { kind: 'write'; response: z.ZodType };
 const REFUSED: Verdict = { kind: 'refused' };
 
 /** The body a request carries: built when sent (some are megabytes), described in failures. */
@@ -236,9 +275,14 @@ function classify(r: HttpReq, scene: Scene, body: Buffer | undefined): Verdict {
     }
   }
   if (!route) return REFUSED;
-  if (Object.values(params).some((v) => !ID.test(v))) return REFUSED;
+  if (Object.entries(params).some(([k, v]) => !(k === 'hex' ? HEX : ID).test(v))) return REFUSED;
   const auth = (r.headers.authorization ?? '').trim();
   let who: Who | null = null;
+  if (route.auth === 'either') {
+    const allowed = [scene.tokens.A, scene.tokens.B, scene.tokens.C, scene.customerKey].some((t) => auth === `Bearer ${t}`);
+    if (!allowed) return REFUSED;
+    return blobVerdict(route, r, params.hex!, body);
+  }
   if (route.auth === 'node') {
     who = (['A', 'B', 'C'] as const).find((w) => auth === `Bearer ${scene.tokens[w]}`) ?? null;
     if (!who) return REFUSED;
@@ -259,7 +303,12 @@ function classify(r: HttpReq, scene: Scene, body: Buffer | undefined): Verdict {
     case '/v1/health':
       return { kind: 'read', response: route.response, notFoundOk: false };
     case '/v1/tasks/{taskId}':
+    case '/v1/jobs/{jobId}':
       return { kind: 'read', response: route.response, notFoundOk: true };
+    case '/v1/status':
+      return { kind: 'read', response: route.response, notFoundOk: false };
+    case '/v1/jobs':
+      return route.method === 'GET' ? { kind: 'read', response: route.response, notFoundOk: false } : { kind: 'write', response: route.response };
     // No nonce the fuzzer sends is live (random or already spent): every sign-in is refused.
     case '/v1/auth/sign-in':
       return REFUSED;
@@ -276,6 +325,33 @@ function classify(r: HttpReq, scene: Scene, body: Buffer | undefined): Verdict {
     default:
       return { kind: 'write', response: route.response };
   }
+}
+
+/** The blob store's published rules: raw bytes, a strict ?offset&length, and the body within length. */
+function blobVerdict(route: RouteSpec, r: HttpReq, hex: string, body: Buffer | undefined): Verdict {
+  if (route.method === 'GET') return { kind: 'read', response: route.path.endsWith('/status') ? BlobStatus : 'bytes', notFoundOk: true };
+  const type = (r.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (type !== 'application/octet-stream') return REFUSED;
+  const encoding = r.headers['content-encoding'];
+  if (encoding !== undefined && encoding !== 'identity') return REFUSED;
+  const query = r.path.includes('?') ? r.path.slice(r.path.indexOf('?') + 1) : '';
+  const q = new Map<string, string>();
+  for (const [k, v] of new URLSearchParams(query)) {
+    if (q.has(k)) return REFUSED;
+    q.set(k, v);
+  }
+  const num = (v: string | undefined) => (v !== undefined && /^(0|[1-9]\d{0,15})$/.test(v) && Number(v) <= 2 ** 53 ? Number(v) : null);
+  const offset = num(q.get('offset'));
+  const length = num(q.get('length'));
+  if (q.size !== 2 || offset === null || length === null || length === 0) return REFUSED;
+  // The complete scene: answered at once, whatever follows.
+  if (hex === SCENE_HEX) return { kind: 'write', response: BlobStatus };
+  if (length > MAX_BLOB_BYTES) return REFUSED;
+  // Nothing is held of any other blob until the writing phase: any offset but 0 is refused then.
+  if (offset !== 0) return REFUSED;
+  const size = r.body.declared ?? body?.length ?? 0;
+  if (size > length - offset) return REFUSED;
+  return { kind: 'write', response: BlobStatus };
 }
 
 // --- Generators --------------------------------------------------------------------------------
@@ -380,6 +456,12 @@ function buildArbitraries(scene: Scene): fc.Arbitrary<Req> {
     '/v1/leases/{leaseId}/complete': fc.constant({ result: resultRef }),
     '/v1/leases/{leaseId}/release': fc.constantFrom({ reason: 'paused' }, { reason: 'error' }),
     '/v1/tasks': fc.constantFrom({ tasks: [spec(1)] }, { tasks: [spec(-5), spec(1_048_574)] }),
+    '/v1/blobs/{hex}': fc.constant(`${RAW_MARK}${BLOB.toString('latin1')}`),
+    '/v1/jobs': fc.constantFrom(
+      { kind: 'render', name: 'fuzz', scene: `sha256:${SCENE_HEX}`, frames: { start: 1, end: 2 }, settings: spec(1).settings },
+      { kind: 'render', name: 'fuzz', scene: `sha256:${SCENE_HEX}`, frames: { start: 0, end: 0 }, settings: spec(1).settings, pricePerFrame: '5' },
+      { kind: 'render', name: 'fuzz', scene: `sha256:${BLOB_HEX}`, frames: { start: 1, end: 1 }, settings: spec(1).settings },
+    ),
   };
 
   const mutation: fc.Arbitrary<Mutation> = fc.record({
@@ -454,7 +536,7 @@ function buildArbitraries(scene: Scene): fc.Arbitrary<Req> {
   };
 
   const idArb = fc.oneof(
-    { weight: 4, arbitrary: fc.constantFrom(scene.leaseId, scene.taskId, scene.doneTaskId, 'l_unknown', 't_unknown', 'x', '-', '_') },
+    { weight: 4, arbitrary: fc.constantFrom(scene.leaseId, scene.taskId, scene.doneTaskId, scene.jobId, 'l_unknown', 't_unknown', 'x', '-', '_') },
     { weight: 2, arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/) },
     {
       weight: 4,
@@ -466,6 +548,24 @@ function buildArbitraries(scene: Scene): fc.Arbitrary<Req> {
     },
     { weight: 1, arbitrary: fc.integer({ min: 65, max: 20_000 }).map((n) => 'a'.repeat(n)) },
     { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).map(encodeURIComponent) },
+  );
+
+  const hexArb = fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(BLOB_HEX, SCENE_HEX) },
+    { weight: 2, arbitrary: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex')) },
+    { weight: 3, arbitrary: fc.constantFrom(BLOB_HEX.toUpperCase(), BLOB_HEX.slice(1), `${BLOB_HEX}0`, `..%2F${BLOB_HEX}`, `..%2Fpartial%2F${BLOB_HEX}`, `${BLOB_HEX}%00`, '%2e%2e', 'g'.repeat(64)) },
+    { weight: 1, arbitrary: idArb },
+  );
+  /** The PUT query: mostly what the template body fits, sometimes anything. */
+  const putQuery = fc.oneof(
+    { weight: 6, arbitrary: fc.constant(`?offset=0&length=${BLOB.length}`) },
+    {
+      weight: 4,
+      arbitrary: fc.constantFrom(
+        '', '?offset=0', '?length=18', `?offset=5&length=${BLOB.length}`, '?offset=0&length=0', '?offset=-1&length=18', '?offset=0&length=1e2', '?offset=0&length=18&length=18',
+        '?offset=0&length=18&x=1', `?offset=0&length=${MAX_BLOB_BYTES + 1}`, '?offset=0&length=9007199254740993', '?offset=00&length=18', '?offset=0&length=%31%38', '?offset=0&length=1048577',
+      ),
+    },
   );
 
   const pathJunk = fc.constantFrom<(p: string) => string>(
@@ -525,7 +625,7 @@ function buildArbitraries(scene: Scene): fc.Arbitrary<Req> {
     .record({
       route: fc.constantFrom(...API),
       methodPick: fc.oneof({ weight: 8, arbitrary: fc.constant<string | null>(null) }, { weight: 2, arbitrary: fc.constantFrom<string | null>(...METHODS) }),
-      ids: fc.record({ leaseId: idArb, taskId: idArb }),
+      ids: fc.record({ leaseId: idArb, taskId: idArb, jobId: idArb, hex: hexArb, query: putQuery }),
       junk: fc.oneof({ weight: 7, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: pathJunk }),
       other: fc.oneof({ weight: 24, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: otherPaths }),
       cred: fc.oneof(
@@ -551,16 +651,24 @@ function buildArbitraries(scene: Scene): fc.Arbitrary<Req> {
       const bodyTemplate = templates[x.route.path];
       return bodyFor(bodyTemplate).map((body): Req => {
         const method = x.methodPick ?? x.route.method;
-        let path = x.route.path.replace('{leaseId}', x.ids.leaseId).replace('{taskId}', x.ids.taskId);
+        let path = x.route.path.replace('{leaseId}', x.ids.leaseId).replace('{taskId}', x.ids.taskId).replace('{jobId}', x.ids.jobId).replace('{hex}', x.ids.hex);
+        if (x.route.method === 'PUT') path += x.ids.query;
         if (x.junk) path = x.junk(path);
         if (x.other) path = x.other;
         // Half the time the credential the route wants (so bodies and paths get past auth), else any.
-        const wanted: [string, string | undefined] = x.route.auth === 'admin' ? ['customer key', `Bearer ${scene.customerKey}`] : x.route.auth === 'node' ? ['node A', `Bearer ${A}`] : ['none', undefined];
+        const wanted: [string, string | undefined] =
+          x.route.auth === 'admin' || (x.route.auth === 'either' && x.ids.hex.length % 2 === 0)
+            ? ['customer key', `Bearer ${scene.customerKey}`]
+            : x.route.auth === 'node' || x.route.auth === 'either'
+              ? ['node A', `Bearer ${A}`]
+              : ['none', undefined];
+        // The blob upload's own content type, most of the time.
+        const type = x.route.method === 'PUT' && x.type === 'application/json' ? 'application/octet-stream' : x.type;
         const [credName, authorization] = x.cred ?? wanted;
         const headers: Record<string, string> = { ...(x.extraHeaders ?? {}) };
         if (authorization !== undefined) headers.authorization = authorization;
-        if (x.type !== undefined) headers['content-type'] = x.type;
-        return { type: 'http', method, path, headers, body, what: `${method} ${path.slice(0, 120)} [${credName}; ${x.type ?? 'no type'}; ${body.what}]` };
+        if (type !== undefined) headers['content-type'] = type;
+        return { type: 'http', method, path, headers, body, what: `${method} ${path.slice(0, 120)} [${credName}; ${type ?? 'no type'}; ${body.what}]` };
       });
     });
 
@@ -692,6 +800,7 @@ function checkHttp(r: HttpReq, v: Verdict, a: Answer): string | null {
     if (v.notFoundOk && a.status === 404) return errorShape();
     if (a.status < 200 || a.status > 299) return `valid read answered ${a.status}: ${a.text.slice(0, 200)}`;
     if (v.response === 'openapi') return (json as { openapi?: string } | undefined)?.openapi === '3.1.0' ? null : 'not the OpenAPI document';
+    if (v.response === 'bytes') return String(a.headers['content-type']).startsWith('application/octet-stream') ? null : `a blob answered as ${String(a.headers['content-type'])}`;
     const ok = v.response.safeParse(json);
     return ok.success ? null : `2xx body does not match its schema: ${a.text.slice(0, 200)}`;
   }
