@@ -55,6 +55,7 @@ import { NetworkService } from './network/network-service.js';
 import { buildCapabilities } from './network/capabilities.js';
 import { earningsByNetwork } from './network/earnings.js';
 import type { HubClientTimings } from './network/hub-client.js';
+import type { HubWorkTimings } from './network/hub-work.js';
 import type { NetworksApi } from './api/network-routes.js';
 import { GIB, networkKey } from '../protocol/index.js';
 
@@ -93,6 +94,8 @@ export interface AgentOptions {
   nodeKeyScryptN?: number;
   /** Hub clients' timings (tests shorten the heartbeat and the backoff). */
   networks?: Partial<HubClientTimings>;
+  /** Leased work's timings (tests report progress more often). */
+  hubWork?: Partial<HubWorkTimings>;
 }
 
 /** What goes into the activity journal. */
@@ -286,10 +289,13 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
         return buildCapabilities({ engine: jobsRef?.engineInfo() ?? null, gpus: gpusSeen, diskOfferedBytes: offered });
       },
       earnings: () => earningsByNetwork((q) => books.query(q), now()),
+      payments: { dataDir, ledger: books },
+      storage: { dataDir, service: disk },
       log: log.child({ part: 'networks' }),
       now,
       onChange: () => publish(),
       ...(opts.networks ? { timings: opts.networks } : {}),
+      ...(jobsRef ? { work: { dataDir, jobs: jobsRef, ...(opts.hubWork ? { timings: opts.hubWork } : {}) } } : {}),
     });
     const network = networkService;
     const executor: WorkExecutor = combineExecutors(opts.executor ? [opts.executor, network] : [supervisor ?? noWorkExecutor, disk, network]);
@@ -492,6 +498,10 @@ export async function runAgent(opts: AgentOptions): Promise<RunningAgent> {
             publish();
             return network.hubView(hub, client);
           }),
+        voucher: (id) => {
+          const hub = store.get().networks.hubs.find((h) => networkKey(h.url) === id);
+          return hub ? (network.intake(hub.url)?.latestVoucher() ?? null) : undefined;
+        },
       };
     }
 

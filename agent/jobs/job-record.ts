@@ -1,12 +1,13 @@
 // One job as the supervisor keeps it: what the API shows plus the spec, the frames already done and
 // the console. The journal's entries replay into these.
-import type { JobDetail, JobKind, JobState, JobSummary, Reason, RenderFailure, RenderJobSpec, RenderProgress, RenderResult } from '../../protocol/index.js';
+import type { JobDetail, JobKind, JobSource, JobState, JobSummary, Reason, RenderFailure, RenderJobSpec, RenderProgress, RenderResult } from '../../protocol/index.js';
 import { ConsoleRing } from './console-ring.js';
 
 /** What goes into <data>/history/jobs.jsonl. */
 export type JobJournalEntry =
   /** `kind` is absent for renders (entries written before benchmarks existed are renders). */
-  | { type: 'queued'; id: string; title: string; spec: RenderJobSpec; createdAt: string; kind?: JobKind }
+  /** `source` and `resource` are absent for local jobs (the device picks the resource). */
+  | { type: 'queued'; id: string; title: string; spec: RenderJobSpec; createdAt: string; kind?: JobKind; source?: JobSource; resource?: string }
   | {
       type: 'state';
       id: string;
@@ -44,13 +45,16 @@ export class JobRecord {
     readonly spec: RenderJobSpec,
     readonly createdAt: string,
     readonly kind: JobKind = 'render',
+    readonly source: JobSource = { kind: 'local' },
+    /** The resource it must run on (a hub job leased for that device); null: from the device. */
+    readonly resource: string | null = null,
   ) {}
 
   summary(): JobSummary {
     return {
       id: this.id,
       kind: this.kind,
-      source: { kind: 'local' },
+      source: this.source,
       title: this.title,
       state: this.state,
       reason: this.reason,
@@ -76,7 +80,7 @@ export function replayJobs(entries: readonly JobJournalEntry[]): Map<string, Job
   const jobs = new Map<string, JobRecord>();
   for (const e of entries) {
     if (e.type === 'queued') {
-      jobs.set(e.id, new JobRecord(e.id, e.title, e.spec, e.createdAt, e.kind ?? 'render'));
+      jobs.set(e.id, new JobRecord(e.id, e.title, e.spec, e.createdAt, e.kind ?? 'render', e.source ?? { kind: 'local' }, e.resource ?? null));
       continue;
     }
     if (e.type === 'removed') {

@@ -47,6 +47,16 @@ export async function prepareLocalJob(dataDir: string, req: QueueRenderJob): Pro
 
 export const jobDirOf = (dataDir: string, id: string) => join(dataDir, 'jobs', id);
 
+/** A task leased from a hub: its scene (already downloaded and checked) is copied into the job's
+ * own directory like a local one, so the render never touches the shared cache. */
+export async function prepareHubJob(dataDir: string, req: { title: string; spec: Omit<RenderJobSpec, 'jobId'>; scene: string }): Promise<PreparedLocalJob> {
+  const id = newJobId();
+  const jobDir = jobDirOf(dataDir, id);
+  await mkdir(jobDir, { recursive: true, mode: 0o700 });
+  await copyFile(req.scene, join(jobDir, 'scene.blend'), fsConstants.COPYFILE_EXCL);
+  return { id, title: req.title, spec: { ...req.spec, jobId: id }, jobDir };
+}
+
 /** The bundled benchmark scene's size and samples: small enough for a minute on a slow CPU, large
  * enough that Blender's per-frame overhead does not dominate the figure. */
 export const BENCHMARK_RESOLUTION = 128;

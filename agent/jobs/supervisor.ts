@@ -17,11 +17,13 @@ import type {
   RenderEngineInfo,
   JobDetail,
   JobList,
+  JobSource,
   JobSummary,
   QueueRenderJob,
   Reason,
   RenderFailure,
   RenderFailureCode,
+  RenderJobSpec,
   RenderResult,
   ResourceDecision,
   WorkerToAgent,
@@ -32,7 +34,7 @@ import type { Logger } from '../logger.js';
 import type { WorkExecutor } from '../policy/executor.js';
 import { JobRecord, replayJobs, type JobJournalEntry } from './job-record.js';
 import { PidRegistry, groupMembers } from './pid-registry.js';
-import { jobDirOf, prepareBenchmarkJob, prepareLocalJob } from './queue-request.js';
+import { jobDirOf, prepareBenchmarkJob, prepareHubJob, prepareLocalJob } from './queue-request.js';
 import { BenchmarkStore } from './benchmark-store.js';
 import type { WorkerConnection, WorkerStarter } from './worker-starter.js';
 
@@ -194,14 +196,38 @@ export class JobSupervisor implements WorkExecutor {
     return this.enqueue('benchmark', await prepareBenchmarkJob(this.o.dataDir, req));
   }
 
+  /**
+   * A task leased from a hub, its scene already on disk: queued on the resource it was leased for,
+   * under the same rules as any job.
+   */
+  async queueHub(req: { title: string; spec: Omit<RenderJobSpec, 'jobId'>; scene: string; source: Extract<JobSource, { kind: 'hub' }>; resource: string }): Promise<JobSummary> {
+    const prepared = await prepareHubJob(this.o.dataDir, req);
+    return this.enqueue('render', prepared, req.source, req.resource);
+  }
+
+  /** Whether a job waits or runs on this resource (a hub lease is only taken for an idle one). */
+  busy(resource: string): boolean {
+    for (const j of this.jobs.values()) if (!FINAL.has(j.state) && this.resourceOf(j) === resource) return true;
+    return false;
+  }
+
   /** Which Blender renders here, its sandbox, and each device's benchmark. */
   engineInfo(): RenderEngineInfo {
     return { blenderSetting: this.o.blender(), environment: this.environment, benchmarks: this.benchmarks.list() };
   }
 
-  private enqueue(kind: JobKind, prepared: { id: string; title: string; spec: JobRecord['spec'] }): JobSummary {
-    const job = new JobRecord(prepared.id, prepared.title, prepared.spec, this.o.now().toISOString(), kind);
-    this.journal.append({ type: 'queued', id: job.id, title: job.title, spec: job.spec, createdAt: job.createdAt, ...(kind === 'render' ? {} : { kind }) });
+  private enqueue(kind: JobKind, prepared: { id: string; title: string; spec: JobRecord['spec'] }, source: JobSource = { kind: 'local' }, resource: string | null = null): JobSummary {
+    const job = new JobRecord(prepared.id, prepared.title, prepared.spec, this.o.now().toISOString(), kind, source, resource);
+    this.journal.append({
+      type: 'queued',
+      id: job.id,
+      title: job.title,
+      spec: job.spec,
+      createdAt: job.createdAt,
+      ...(kind === 'render' ? {} : { kind }),
+      ...(source.kind === 'local' ? {} : { source }),
+      ...(resource === null ? {} : { resource }),
+    });
     this.jobs.set(job.id, job);
     job.reason = { code: 'waiting', text: 'Waiting for the policy to allow work.' };
     this.o.log.info('job queued', { jobId: job.id, title: job.title, frames: job.spec.frames });
@@ -276,6 +302,7 @@ export class JobSupervisor implements WorkExecutor {
   // ---- running ---------------------------------------------------------------------------------
 
   private resourceOf(job: JobRecord): string {
+    if (job.resource !== null) return job.resource;
     const gpu = this.decision?.resources.find((r) => r.resource.startsWith('gpu'))?.resource;
     if (job.spec.device === 'CPU') return 'cpu';
     // `auto` renders on a GPU when the sensors found one (the worker picks its backend), else the CPU.
@@ -554,7 +581,7 @@ export class JobSupervisor implements WorkExecutor {
     if (run.metered !== null) {
       const succeeded = how.kind === 'finished' && how.result.outcome === 'succeeded' && run.stopping === null;
       try {
-        this.o.energy?.runEnded({ jobId: job.id, title: job.title, device: run.metered, succeeded, local: true, benchmark: job.kind === 'benchmark' });
+        this.o.energy?.runEnded({ jobId: job.id, title: job.title, device: run.metered, succeeded, local: job.source.kind === 'local', benchmark: job.kind === 'benchmark' });
       } catch (err) {
         this.o.log.error('could not book the energy of a run', { jobId: job.id, err });
       }

@@ -2,7 +2,7 @@
 // then heartbeat with availability from the policy. Every answer is checked against the protocol's
 // schemas; one that does not fit is refused, reported in the state's reason and retried later like
 // any failure, so a broken or hostile hub costs this node nothing but its own connection.
-// Leasing work is not built yet: the client never asks for a task.
+// Lease work (hub-work.ts) goes through the same signed-in session: `call` and `blobs` below.
 import {
   HeartbeatRequest,
   HeartbeatResponse,
@@ -13,6 +13,7 @@ import {
   type NodeView as NodeViewT,
   type ResourceAvailability,
 } from '../../protocol/index.js';
+import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import type { NodeKey } from '../wallet/node-key.js';
 import { SignInRefused, signIn } from '../wallet/sign-in.js';
@@ -42,6 +43,14 @@ export interface HubClientOptions extends Partial<HubClientTimings> {
   log: Logger;
   now: () => Date;
   onChange(): void;
+  /** Runs after each successful heartbeat (payments sync); a failure is logged, never the heartbeat's. */
+  afterHeartbeat?: (http: HubHttp) => Promise<void>;
+  /** Storage deals: poll and answer after each successful heartbeat; a failure is logged, never the heartbeat's. */
+  afterHeartbeatStorage?: (http: HubHttp) => Promise<void>;
+  /** The leases this node holds at this hub, told with each heartbeat. */
+  leases?(): string[];
+  /** The hub answered that it took these leases back (cancelled, expired). */
+  onRevoked?(leaseIds: string[]): void;
 }
 
 export interface HubClientView {
@@ -99,6 +108,45 @@ export class HubClient {
 
   start(): void {
     this.loop ??= this.run().catch((err: unknown) => this.o.log.error('the hub client stopped on an unexpected error', { err }));
+  }
+
+  /** Signed in, registered, and the last heartbeat went through: lease work may use the session. */
+  get connected(): boolean {
+    return this.st.state === 'connected' && this.session !== null && !this.stopped;
+  }
+
+  /**
+   * A POST on the session for lease work, its answer checked against `schema`. A 401 drops the
+   * session, so the client's own loop signs in again before the next call.
+   */
+  async call<T>(path: string, body: unknown, schema: z.ZodType<T>, what: string): Promise<T> {
+    const answer = schema.safeParse(await this.authed(() => this.http.post(path, body)));
+    if (!answer.success) throw new HubRequestError('invalid', `refused the hub's ${what} answer (${firstIssue(answer.error)})`);
+    return answer.data;
+  }
+
+  /** Blob transfers on the session (answers are checked by blob-transfer.ts). */
+  get blobs(): Pick<HubHttp, 'get' | 'getRaw' | 'putRaw'> {
+    return {
+      get: (path) => this.authed(() => this.http.get(path)),
+      getRaw: (path, headers) => this.authed(() => this.http.getRaw(path, headers)),
+      putRaw: (path, body, length, type) => this.authed(() => this.http.putRaw(path, body, length, type)),
+    };
+  }
+
+  private async authed<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.connected) throw new HubRequestError('unreachable', 'not connected to this hub yet');
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof HubRequestError && (err.status === 401 || err.code === 'not_registered')) {
+        if (err.status === 401) this.session = null;
+        else this.registeredAs = null;
+        this.set({ state: 'connecting' });
+        this.wake?.();
+      }
+      throw err;
+    }
   }
 
   /** Something it reports changed (availability, payout address): talk to the hub now, unless backing off. */
@@ -159,6 +207,8 @@ export class HubClient {
       const as = JSON.stringify({ payout, capabilities });
       if (this.registeredAs !== as) await this.register(key.address, payout, capabilities, as);
       const period = await this.heartbeat();
+      await this.o.afterHeartbeatStorage?.(this.http).catch((err: unknown) => this.o.log.warn('storage poll failed', { hub: this.o.origin, err: err instanceof Error ? err.message : String(err) }));
+      await this.o.afterHeartbeat?.(this.http).catch((err: unknown) => this.o.log.warn('after-heartbeat step failed', { hub: this.o.origin, err: err instanceof Error ? err.message : String(err) }));
       this.failures = 0;
       this.retriedOnce = false;
       this.set({ state: 'connected', reason: null, retryAt: null, lastContactAt: this.o.now().toISOString() });
@@ -208,9 +258,13 @@ export class HubClient {
   }
 
   private async heartbeat(): Promise<number> {
-    const body = HeartbeatRequest.parse({ availability: this.o.availability() });
+    const held = this.o.leases?.().slice(0, 256);
+    const body = HeartbeatRequest.parse({ availability: this.o.availability(), ...(held ? { leases: held } : {}) });
     const answer = HeartbeatResponse.safeParse(await this.http.post('/v1/nodes/heartbeat', body));
     if (!answer.success) throw new HubRequestError('invalid', `refused the hub's heartbeat answer (${firstIssue(answer.error)})`);
+    // Only leases this node named: a hub cannot make it drop work it holds elsewhere.
+    const revoked = answer.data.revokedLeases.filter((id) => held?.includes(id));
+    if (revoked.length > 0) this.o.onRevoked?.(revoked);
     this.set({ heartbeatEveryS: answer.data.nextHeartbeatS });
     return this.t.heartbeatMs ?? Math.min(MAX_HEARTBEAT_MS, Math.max(MIN_HEARTBEAT_MS, answer.data.nextHeartbeatS * 1000));
   }

@@ -1,6 +1,7 @@
 // One hub client per hub in the settings, all at once. It is a WorkExecutor so the policy's
 // decisions reach it like they reach jobs and storage: availability goes to every hub on the next
-// heartbeat, at once when it changed. It runs no work itself (leasing is not built yet).
+// heartbeat, at once when it changed. Work leased from the hubs (hub-work.ts) runs as supervisor
+// jobs and is reported to the hub that gave it.
 import {
   networkKey,
   type Decision,
@@ -14,6 +15,9 @@ import type { WorkExecutor } from '../policy/executor.js';
 import type { NodeKey } from '../wallet/node-key.js';
 import { availabilityOf } from './capabilities.js';
 import { HubClient, type HubClientTimings } from './hub-client.js';
+import { StorageDeals, type DealStorage } from './storage-deals.js';
+import { HubWork, type HubWorkJobs, type HubWorkTimings } from './hub-work.js';
+import { PaymentIntake, type PaymentIntakeOptions } from './payments.js';
 
 export interface NetworkServiceOptions {
   hubs(): readonly NetworkHub[];
@@ -26,24 +30,51 @@ export interface NetworkServiceOptions {
   now: () => Date;
   onChange(): void;
   timings?: Partial<HubClientTimings>;
+  /** Storage deals with the hubs through this storage service; absent: no deals are polled. */
+  storage?: { dataDir: string; service: DealStorage };
+  /** Where leased work runs; absent: this agent leases nothing (connection and heartbeats only). */
+  work?: { dataDir: string; jobs: HubWorkJobs; timings?: Partial<HubWorkTimings> };
+  /** Where hub payments are pinned and booked; without it no credit is taken from any hub. */
+  payments?: { dataDir: string; ledger: PaymentIntakeOptions['ledger'] };
 }
 
 export class NetworkService implements WorkExecutor {
   private readonly clients = new Map<string, HubClient>();
+  private readonly intakes = new Map<string, PaymentIntake>();
   private decision: Decision | null = null;
   private sentAvailability = '';
   private closed = false;
 
-  constructor(private readonly o: NetworkServiceOptions) {}
+  private readonly work: HubWork | null;
+
+  constructor(private readonly o: NetworkServiceOptions) {
+    this.work = o.work
+      ? new HubWork({
+          dataDir: o.work.dataDir,
+          jobs: o.work.jobs,
+          clients: () => this.o.hubs().flatMap((h) => this.clients.get(h.url) ?? []),
+          decision: () => this.decision,
+          log: o.log.child({ part: 'hub-work' }),
+          now: o.now,
+          onChange: () => this.o.onChange(),
+          timings: { ...(o.timings?.backoff ? { backoff: o.timings.backoff } : {}), ...o.work.timings },
+        })
+      : null;
+  }
 
   /** Starts a client for each hub in the settings that has none, and stops those no longer there. */
   async sync(): Promise<void> {
     if (this.closed) return;
+    this.work?.start();
     const wanted = new Set(this.o.hubs().map((h) => h.url));
     const gone = [...this.clients.entries()].filter(([url]) => !wanted.has(url));
     for (const [url] of gone) this.clients.delete(url);
+    for (const [url] of gone) this.work?.hubRemoved(networkKey(url));
+    for (const [url] of gone) this.intakes.delete(url);
     for (const url of wanted) {
       if (this.clients.has(url)) continue;
+      const intake = this.intakeFor(url);
+      const deals = this.o.storage ? new StorageDeals({ origin: url, storage: this.o.storage.service, dataDir: this.o.storage.dataDir, log: this.o.log.child({ hub: networkKey(url), part: 'storage-deals' }) }) : null;
       const client = new HubClient({
         origin: url,
         key: () => this.o.key(),
@@ -52,7 +83,14 @@ export class NetworkService implements WorkExecutor {
         availability: () => availabilityOf(this.decision),
         log: this.o.log.child({ hub: networkKey(url) }),
         now: this.o.now,
-        onChange: () => this.o.onChange(),
+        onChange: () => {
+          this.o.onChange();
+          this.work?.clientChanged(client);
+        },
+        leases: () => this.work?.leasesFor(networkKey(url)) ?? [],
+        onRevoked: (ids) => this.work?.revoked(networkKey(url), ids),
+        ...(intake ? { afterHeartbeat: (http) => intake.sync(http) } : {}),
+        ...(deals ? { afterHeartbeatStorage: (http) => deals.run(http) } : {}),
         ...this.o.timings,
       });
       this.clients.set(url, client);
@@ -68,6 +106,7 @@ export class NetworkService implements WorkExecutor {
 
   applyDecision(decision: Decision): void {
     this.decision = decision;
+    this.work?.decisionChanged(decision);
     const now = JSON.stringify(availabilityOf(decision));
     if (now === this.sentAvailability) return;
     this.sentAvailability = now;
@@ -98,15 +137,32 @@ export class NetworkService implements WorkExecutor {
       registration: v.registration,
       wants: { heartbeatEveryS: v.heartbeatEveryS },
       reputation: null,
-      payments: null,
-      working: null,
+      payments: this.intakes.get(hub.url)?.networkView() ?? null,
+      working: this.work?.workingAt(id) ?? null,
       earnings: earnings.get(id) ?? {},
     };
   }
 
   view(): NetworksView {
     const earnings = this.o.earnings();
-    return { hubs: this.o.hubs().map((h) => this.hubView(h, this.clients.get(h.url), earnings)), leasing: false };
+    return { hubs: this.o.hubs().map((h) => this.hubView(h, this.clients.get(h.url), earnings)), leasing: this.work?.leasing() ?? false };
+  }
+
+  /** The payment intake for a hub: its latest voucher is what the user redeems. */
+  intake(url: string): PaymentIntake | undefined {
+    return this.intakes.get(url);
+  }
+
+  private intakeFor(url: string): PaymentIntake | undefined {
+    const p = this.o.payments;
+    if (!p) return undefined;
+    let intake = this.intakes.get(url);
+    if (!intake) {
+      const key = networkKey(url);
+      intake = new PaymentIntake({ dataDir: p.dataDir, networkKey: key, ledger: p.ledger, payout: () => this.o.payout(), log: this.o.log.child({ hub: key, part: 'payments' }), now: this.o.now, onChange: () => this.o.onChange() });
+      this.intakes.set(url, intake);
+    }
+    return intake;
   }
 
   client(url: string): HubClient | undefined {
@@ -115,6 +171,8 @@ export class NetworkService implements WorkExecutor {
 
   async close(): Promise<void> {
     this.closed = true;
+    // Leases go back to their hubs while the clients can still say so.
+    await this.work?.close();
     const all = [...this.clients.values()];
     this.clients.clear();
     await Promise.all(all.map((c) => c.stop()));

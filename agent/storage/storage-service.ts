@@ -13,7 +13,9 @@ import type {
   AddPieceRequest,
   Decision,
   Ingest,
+  LeafProof,
   PieceRecord,
+  ProofCheck,
   ProveResult,
   SealWorkerToAgent,
   SealedPiece,
@@ -45,7 +47,7 @@ export interface StorageServiceOptions {
   scrubEveryMs?: number;
 }
 
-type Job = { ingest: Ingest; expectCid: string | null };
+type Job = { ingest: Ingest; expectCid: string | null; source: string };
 
 export class StorageService implements WorkExecutor {
   private readonly index: PieceIndex;
@@ -117,7 +119,7 @@ export class StorageService implements WorkExecutor {
   }
 
   /** Queues a file to be stored and sealed as a local piece; it starts when the rules allow. */
-  async add(req: AddPieceRequest): Promise<Ingest> {
+  async add(req: AddPieceRequest, source = 'local'): Promise<Ingest> {
     const dir = this.piecesDir();
     let st;
     try {
@@ -129,7 +131,7 @@ export class StorageService implements WorkExecutor {
     if (st.size === 0) throw new InputError('invalid_request', 'An empty file has nothing to store.', [{ path: 'file', message: 'the file is empty' }]);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const ingest: Ingest = { id: `i_${randomBytes(9).toString('base64url')}`, file: req.file, state: 'waiting', reason: this.blocked(), cid: null, at: this.now().toISOString() };
-    this.queue.push({ ingest, expectCid: req.expectCid ?? null });
+    this.queue.push({ ingest, expectCid: req.expectCid ?? null, source });
     this.o.log.info('file queued for storage', { ingest: ingest.id, file: req.file, bytes: st.size });
     setImmediate(() => this.pump());
     return ingest;
@@ -160,6 +162,45 @@ export class StorageService implements WorkExecutor {
     this.index.proved(cid, { at: result.at, challenges: result.challenges, passed: result.passed, problem: result.problem });
     if (result.passed < result.challenges) this.o.log.warn('a storage proof failed', { cid, passed: result.passed, of: result.challenges, problem: result.problem });
     return result;
+  }
+
+  // ---- for storage deals with a hub ----------------------------------------------------------------
+
+  /** Whether new deals may be taken now (the rules allow disk work, a folder is set), and the room left. */
+  async dealRoom(): Promise<{ accept: boolean; freeBytes: number }> {
+    if (this.blocked() || !this.o.settings().folder) return { accept: false, freeBytes: 0 };
+    const v = await this.view();
+    return { accept: (v.disk?.availableBytes ?? 0) > 0, freeBytes: v.disk?.availableBytes ?? 0 };
+  }
+
+  /** A stored piece's record, when there is one. */
+  piece(cid: string): PieceRecord | undefined {
+    return this.index.get(cid);
+  }
+
+  /** Where a stored piece's payload is (named by the CID the index holds, never by a caller's text). */
+  piecePath(cid: string): string | null {
+    const piece = this.index.get(cid);
+    if (!piece || (piece.state !== 'sealed' && piece.state !== 'corrupt')) return null;
+    return join(this.piecesDir(), `${piece.cid}.piece`);
+  }
+
+  /**
+   * Proofs of these leaves of a stored piece, for a hub's challenge: answered whatever the rules
+   * say (it is small and has a deadline), and not checked here: the challenger checks them.
+   */
+  async proveLeaves(cid: string, leaves: number[]): Promise<LeafProof[]> {
+    const piece = this.index.get(cid);
+    if (!piece || (piece.state !== 'sealed' && piece.state !== 'corrupt')) throw new InputError('not_found', `No piece ${cid} is stored here.`, []);
+    const dir = this.piecesDir();
+    const reply = await this.withWorker(`prove-${piece.cid.slice(-8)}`, { type: 'prove', piece: join(dir, `${piece.cid}.piece`), tree: join(dir, `${piece.cid}.tree`), leaves });
+    if (reply.type !== 'proofs') throw new Error(reply.type === 'seal-failed' ? reply.error : 'the seal worker gave no proofs');
+    return reply.proofs;
+  }
+
+  /** A hub's verdict on proofs this node sent, kept in the proof history beside local checks. */
+  recordProof(cid: string, check: ProofCheck): void {
+    if (this.index.get(cid)) this.index.proved(cid, check);
   }
 
   async close(): Promise<void> {
@@ -238,7 +279,7 @@ export class StorageService implements WorkExecutor {
       }
       await rename(tmpPiece, join(dir, `${sealed.cidV1}.piece`));
       await rename(tmpTree, join(dir, `${sealed.cidV1}.tree`));
-      this.index.put(await this.record(dir, sealed, ingest.file));
+      this.index.put(await this.record(dir, sealed, job.source === 'local' ? ingest.file : null, job.source));
       this.o.log.info('piece stored and sealed', { cid: sealed.cidV1, payloadSize: sealed.payloadSize });
       this.finish(ingest, 'done', null, sealed.cidV1);
     } catch (err) {
@@ -249,9 +290,9 @@ export class StorageService implements WorkExecutor {
     }
   }
 
-  private async record(dir: string, s: SealedPiece, origin: string): Promise<PieceRecord> {
+  private async record(dir: string, s: SealedPiece, origin: string | null, source: string): Promise<PieceRecord> {
     const diskBytes = (await diskBytesOf(join(dir, `${s.cidV1}.piece`))) + (await diskBytesOf(join(dir, `${s.cidV1}.tree`)));
-    return { cid: s.cidV1, cidV2: s.cidV2, payloadSize: s.payloadSize, paddedSize: s.paddedSize, diskBytes, state: 'sealed', source: 'local', origin, addedAt: this.now().toISOString(), lastProof: null, lastScrub: null };
+    return { cid: s.cidV1, cidV2: s.cidV2, payloadSize: s.payloadSize, paddedSize: s.paddedSize, diskBytes, state: 'sealed', source, origin, addedAt: this.now().toISOString(), lastProof: null, lastScrub: null };
   }
 
   /** One command to a fresh seal worker, its one answer, and the worker gone again. */
