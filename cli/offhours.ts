@@ -12,6 +12,8 @@ import { formatStatus } from './format-status.js';
 import { commpCommand } from './commp.js';
 import { STORAGE_HELP, runStorageCommand } from './storage-command.js';
 import { HUB_HELP, runHubCommand } from './hub-command.js';
+import { HUB_STATUS_HELP, JOB_HELP, runHubStatusCommand, runJobCommand } from './job-command.js';
+import { STORE_HELP, runStoreCommand } from './store-command.js';
 
 const VERSION: string = __OFFHOURS_VERSION__;
 
@@ -27,7 +29,10 @@ Commands:
   drain                 finish the current work, then stop
   commp FILE [--json]   piece commitment of a file: payload and piece size, v1 and v2 piece CIDs
 ${STORAGE_HELP}
+${STORE_HELP}
 ${HUB_HELP}
+${HUB_STATUS_HELP}
+${JOB_HELP}
   help, version
 
 Options:
@@ -35,7 +40,7 @@ Options:
   --port N              agent: port on 127.0.0.1 (default 47823; 0 picks a free one)
   --sensors off         agent: read no hardware sensors (rules that need them can't be checked)
 
-Exit codes: 0 ok, 1 failed, 2 bad usage, 3 no agent running, 4 token refused.`;
+Exit codes: 0 ok, 1 failed, 2 bad usage, 3 no agent running, 4 token or customer key refused.`;
 
 async function sharing(dataDir: string, req: SharingRequest): Promise<Status> {
   return callAgent(findAgent(dataDir), dataDir, 'POST', '/sharing', Status, req);
@@ -95,7 +100,11 @@ async function main(argv: string[]): Promise<number> {
     case 'storage':
       return runStorageCommand(rest, out);
     case 'hub':
-      return runHubCommand(rest, out);
+      return rest[0] === 'status' ? runHubStatusCommand(rest.slice(1), out) : runHubCommand(rest, out);
+    case 'job':
+      return runJobCommand(rest, out);
+    case 'store':
+      return runStoreCommand(rest, out);
     case 'commp': {
       const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { json: { type: 'boolean', default: false } } });
       if (positionals.length !== 1) throw new CliError('usage: offhours commp FILE [--json]', EXIT.usage);
