@@ -10,6 +10,7 @@ import {
   RegisterNodeRequest,
   type HubConnectionState,
   type NodeCapabilities,
+  type NodeReputation,
   type NodeView as NodeViewT,
   type ResourceAvailability,
 } from '../../protocol/index.js';
@@ -60,6 +61,8 @@ export interface HubClientView {
   retryAt: string | null;
   registration: { nodeAddress: string; payoutAddress: string; registeredAt: string } | null;
   heartbeatEveryS: number | null;
+  /** This node's record as the hub last reported it in a heartbeat answer. */
+  reputation: NodeReputation | null;
 }
 
 /** While refused, look again this often even if nothing says the cause went away. */
@@ -77,7 +80,7 @@ export class HubClient {
   private readonly t: HubClientTimings;
   private readonly stopCtl = new AbortController();
   private readonly http: HubHttp;
-  private st: HubClientView = { state: 'connecting', reason: null, lastContactAt: null, retryAt: null, registration: null, heartbeatEveryS: null };
+  private st: HubClientView = { state: 'connecting', reason: null, lastContactAt: null, retryAt: null, registration: null, heartbeatEveryS: null, reputation: null };
   private session: { expiresMs: number } | null = null;
   /** What was last registered (payout and capabilities as JSON): a change registers again. */
   private registeredAs: string | null = null;
@@ -265,7 +268,7 @@ export class HubClient {
     // Only leases this node named: a hub cannot make it drop work it holds elsewhere.
     const revoked = answer.data.revokedLeases.filter((id) => held?.includes(id));
     if (revoked.length > 0) this.o.onRevoked?.(revoked);
-    this.set({ heartbeatEveryS: answer.data.nextHeartbeatS });
+    this.set({ heartbeatEveryS: answer.data.nextHeartbeatS, ...(answer.data.reputation ? { reputation: answer.data.reputation } : {}) });
     return this.t.heartbeatMs ?? Math.min(MAX_HEARTBEAT_MS, Math.max(MIN_HEARTBEAT_MS, answer.data.nextHeartbeatS * 1000));
   }
 }

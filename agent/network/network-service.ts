@@ -123,7 +123,7 @@ export class NetworkService implements WorkExecutor {
 
   /** One hub's view; `removed` for a client that was just stopped. */
   hubView(hub: NetworkHub, client: HubClient | undefined, earnings = this.o.earnings()): NetworkView {
-    const v = client?.view() ?? { state: 'removed' as const, reason: null, lastContactAt: null, retryAt: null, registration: null, heartbeatEveryS: null };
+    const v = client?.view() ?? { state: 'removed' as const, reason: null, lastContactAt: null, retryAt: null, registration: null, heartbeatEveryS: null, reputation: null };
     const id = networkKey(hub.url);
     return {
       id,
@@ -136,7 +136,7 @@ export class NetworkService implements WorkExecutor {
       retryAt: v.retryAt,
       registration: v.registration,
       wants: { heartbeatEveryS: v.heartbeatEveryS },
-      reputation: null,
+      reputation: v.reputation,
       payments: this.intakes.get(hub.url)?.networkView() ?? null,
       working: this.work?.workingAt(id) ?? null,
       earnings: earnings.get(id) ?? {},
