@@ -154,6 +154,10 @@ export class HubCustomer {
     return this.json('GET', `/v1/jobs/${encodeURIComponent(id)}`, HubJobView);
   }
 
+  cancel(id: string): Promise<HubJobView> {
+    return this.json('POST', `/v1/jobs/${encodeURIComponent(id)}/cancel`, HubJobView, {});
+  }
+
   jobs(): Promise<HubJobList> {
     return this.json('GET', '/v1/jobs', HubJobList);
   }

@@ -18,6 +18,7 @@ export const JOB_HELP = `  job submit render SCENE.blend --frames 1-24 [--sample
                         upload a scene to a hub (resumable) and queue a render job; prints its id
   job status ID [--json]                per-frame states and progress of a job
   job fetch ID DIR                      download every verified frame into DIR as frame-0001.png ... (checked, resumable)
+  job cancel ID                         withdraw the frames not yet handed in (those handed in are still checked and paid)
   job list [--json]                     your jobs on the hub
      (jobs and hub status: --hub URL or $OFFHOURS_HUB_URL, --key-file FILE or $OFFHOURS_HUB_KEY_FILE;
       default: the local hub at http://127.0.0.1:8787 with the key it wrote to DATA_DIR/hub/customer-key)`;
@@ -298,6 +299,12 @@ export async function runJobCommand(argv: string[], out: (s: string) => void): P
     case 'fetch': {
       if (positionals.length !== 2) throw new CliError('usage: offhours job fetch ID DIR', EXIT.usage);
       return fetchFrames(customerFromArgs(values), positionals[0]!, positionals[1]!, out);
+    }
+    case 'cancel': {
+      if (positionals.length !== 1) throw new CliError('usage: offhours job cancel ID', EXIT.usage);
+      const job = await customerFromArgs(values).cancel(positionals[0]!);
+      out(values.json ? JSON.stringify(job, null, 2) : `Job ${job.id} canceled: ${job.counts.verified} of ${job.counts.total} frames verified; frames already handed in are still checked and paid.`);
+      return EXIT.ok;
     }
     case 'list': {
       if (positionals.length !== 0) throw new CliError('usage: offhours job list [--json]', EXIT.usage);

@@ -91,6 +91,31 @@ export class Jobs {
     };
   }
 
+  /**
+   * Withdraws what is not yet handed in: open and leased frames are closed (a node holding one learns
+   * at its next heartbeat, as a revoked lease, and stops). Frames already handed in, and the checks
+   * of them, go on: that work was done in good faith and is verified and paid as usual.
+   * Cancelling a cancelled job again is harmless; a finished one cannot be.
+   */
+  async cancel(id: string): Promise<HubJobView | 'not_found' | 'finished'> {
+    const now = this.clock.now();
+    const outcome = await this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ state: string }>('select state from jobs where id = $1 for update', [id]);
+      const job = rows[0];
+      if (!job) return 'not_found' as const;
+      if (job.state === 'done' || job.state === 'failed') return 'finished' as const;
+      if (job.state === 'canceled') return 'ok' as const;
+      await tx.query("update jobs set state = 'canceled', finished_ms = $2 where id = $1", [id, now]);
+      await tx.query(
+        "update tasks set state = 'done', verify_state = 'cancelled', lease_expires_ms = null, progress = null, updated_ms = $2 where job_id = $1 and verifies is null and state in ('open', 'leased')",
+        [id, now],
+      );
+      return 'ok' as const;
+    });
+    if (outcome !== 'ok') return outcome;
+    return (await this.get(id))!;
+  }
+
   async get(id: string): Promise<HubJobView | null> {
     const { rows } = await this.db.query<JobRow>(`select ${JOB_COLUMNS} from jobs where id = $1`, [id]);
     const job = rows[0];
@@ -176,9 +201,9 @@ function frameState(f: FrameRow): FrameState {
       return 'verified';
     case 'failed':
       return 'failed';
-    // Its job failed before anyone rendered it.
+    // Its job failed or was cancelled before anyone handed it in.
     case 'cancelled':
-      return 'open';
+      return 'canceled';
     default:
       return 'rendered';
   }

@@ -28,8 +28,9 @@ export const BlobStatus = z
   .strict();
 export type BlobStatus = z.infer<typeof BlobStatus>;
 
-/** A frame's place in verification. `rendered`: a result was handed in and waits for its checks. */
-export const FrameState = z.enum(['open', 'leased', 'rendered', 'checking', 'verified', 'failed']);
+/** A frame's place in verification. `rendered`: a result was handed in and waits for its checks.
+ * `canceled`: its job was cancelled before anyone handed the frame in. */
+export const FrameState = z.enum(['open', 'leased', 'rendered', 'checking', 'verified', 'failed', 'canceled']);
 export type FrameState = z.infer<typeof FrameState>;
 
 /** Why a result was refused, for the customer and the provider's record. */
@@ -77,7 +78,9 @@ export const SubmitRenderJob = z
   .strict();
 export type SubmitRenderJob = z.infer<typeof SubmitRenderJob>;
 
-export const HubJobState = z.enum(['running', 'done', 'failed']);
+/** `canceled` by the customer: frames not yet handed in are withdrawn (their leases revoked at the
+ * nodes' next heartbeat); frames already handed in are still verified and paid. */
+export const HubJobState = z.enum(['running', 'done', 'failed', 'canceled']);
 
 export const HubJobView = z
   .object({

@@ -222,6 +222,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `create index storage_retrievals_open on storage_retrievals (provider) where state = 'open'`,
     ],
   },
+  {
+    version: 5,
+    name: 'customers may cancel jobs',
+    statements: [
+      // The inline check of migration 2 got Postgres's default name.
+      `alter table jobs drop constraint jobs_state_check`,
+      `alter table jobs add constraint jobs_state_check check (state in ('running', 'done', 'failed', 'canceled'))`,
+    ],
+  },
 ];
 
 export async function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {

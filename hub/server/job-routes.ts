@@ -2,7 +2,7 @@
 // dispatch and OpenAPI see them like the rest. The blob endpoints carry raw bytes and live in
 // blob-routes.ts.
 import type { z } from 'zod';
-import { HubJobList, HubJobView, HubStatusView, SubmitRenderJob } from '../../protocol/index.js';
+import { HubJobList, HubJobView, HubStatusView, RenewRequest, SubmitRenderJob } from '../../protocol/index.js';
 import type { Blobs } from '../blobs.js';
 import type { Jobs } from '../jobs.js';
 import type { Reputation } from '../reputation.js';
@@ -57,6 +57,21 @@ export const JOB_ROUTES: readonly Route[] = [
       const j = await work(s).jobs.get(params.jobId!);
       if (!j) throw new HttpError(404, 'not_found', 'no such job');
       return j;
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/jobs/{jobId}/cancel',
+    auth: 'admin',
+    summary: 'Customer: cancel a job; frames not yet handed in are withdrawn (their nodes stop at the next heartbeat), those handed in are still verified and paid',
+    // An empty object, like renew's: room for options later without a v2.
+    body: RenewRequest,
+    response: HubJobView,
+    handle: async (s, { params }) => {
+      const r = await work(s).jobs.cancel(params.jobId!);
+      if (r === 'not_found') throw new HttpError(404, 'not_found', 'no such job');
+      if (r === 'finished') throw new HttpError(409, 'conflict', 'the job has already finished');
+      return r;
     },
   }),
   route({

@@ -321,7 +321,7 @@ describe.each(BACKENDS)('hub jobs on %s', (backend) => {
       databaseUrl,
       port: 0,
       clock,
-      log: () => {},
+      log: (l) => { if (process.env.HUB_TEST_LOG) process.stderr.write(`${l}\n`); },
       sweepIntervalMs: 3_600_000,
       maxBlobBytes: MAX_BLOB,
       credits: sink,
@@ -490,6 +490,46 @@ describe.each(BACKENDS)('hub jobs on %s', (backend) => {
       expect(list.jobs.map((x) => x.id)).toEqual(expect.arrayContaining([j.id, def.id]));
       expect((await call('GET', '/v1/jobs/j_nosuchjob', undefined, hub.customerKey)).status).toBe(404);
       expect((await call('GET', '/v1/jobs/..%2Fx', undefined, hub.customerKey)).status).toBe(400);
+    });
+    it('a cancel withdraws the frames not handed in: a holder learns it at its next heartbeat; a frame handed in is still verified and paid', async () => {
+      await emptyQueue();
+      const a = await node();
+      const b = await node();
+      const j = await submit({ start: 1, end: 3 });
+      const la = (await lease(a))!;
+      const lb = (await lease(b))!;
+      // b hands its frame in before the cancel; a is still rendering when it comes.
+      expect((await handIn(b, lb, variant(frames.honest))).status).toBe(200);
+      const before = credits.length;
+      const canceled = await call('POST', `/v1/jobs/${j.id}/cancel`, {}, hub.customerKey);
+      expect(canceled.status, JSON.stringify(canceled.json)).toBe(200);
+      const view = HubJobView.parse(canceled.json);
+      expect(view.state).toBe('canceled');
+      const byTask = new Map(view.frames.map((f) => [f.taskId, f.state]));
+      expect(byTask.get(la.taskId)).toBe('canceled');
+      expect(byTask.get(lb.taskId)).not.toBe('canceled');
+      expect(view.frames.filter((f) => f.state === 'canceled')).toHaveLength(2);
+      // The holder of a withdrawn frame is told at its next heartbeat, and cannot hand it in.
+      const hb = HeartbeatResponse.parse((await call('POST', '/v1/nodes/heartbeat', { availability: [], leases: [la.leaseId] }, a.token)).json);
+      expect(hb.revokedLeases).toEqual([la.leaseId]);
+      expect((await handIn(a, la, variant(frames.honest))).status).toBe(409);
+      // Nothing more of the job is handed out, except the check of the frame handed in.
+      const next = await lease(a);
+      expect(next === null || next.task.verifies === lb.taskId).toBe(true);
+      // Again: harmless. Unknown: 404. Other credentials: 401.
+      expect((await call('POST', `/v1/jobs/${j.id}/cancel`, {}, hub.customerKey)).status).toBe(200);
+      expect((await call('POST', '/v1/jobs/j_nosuchjob/cancel', {}, hub.customerKey)).status).toBe(404);
+      expect((await call('POST', `/v1/jobs/${j.id}/cancel`, {}, a.token)).status).toBe(401);
+      // The frame handed in before the cancel goes through its check and is paid as usual.
+      if (next) {
+        expect((await handIn(a, next, checkRender(next))).status).toBe(200);
+        expect(credits.length).toBeGreaterThan(before);
+        expect((await job(j.id)).frames.find((f) => f.taskId === lb.taskId)!.state).toBe('verified');
+      }
+      // A finished job cannot be cancelled.
+      const done = await submit({ start: 1, end: 1 });
+      await hub.db.query("update jobs set state = 'done' where id = $1", [done.id]);
+      expect((await call('POST', `/v1/jobs/${done.id}/cancel`, {}, hub.customerKey)).status).toBe(409);
     });
   });
 
