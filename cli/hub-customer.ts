@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { z } from 'zod';
-import { BlobHex, BlobStatus, HubErrorBody, HubJobList, HubJobView, HubStatusView, type SubmitRenderJob } from '../protocol/index.js';
+import { BlobHex, BlobStatus, HubErrorBody, HubJobList, HubJobView, HubStatusView, RedeemResponse, type SubmitRenderJob } from '../protocol/index.js';
 import { CliError, EXIT } from './api-client.js';
 
 /** JSON answers are small; a job of 10,000 frames with failures is well under this. */
@@ -144,6 +144,11 @@ export class HubCustomer {
 
   status(): Promise<HubStatusView> {
     return this.json('GET', '/v1/status', HubStatusView);
+  }
+
+  /** The operator's batch redemption (the hub sends it; the chain can take a while). */
+  redeem(): Promise<RedeemResponse> {
+    return this.json('POST', '/v1/payments/redeem', RedeemResponse, {});
   }
 
   submit(job: SubmitRenderJob): Promise<HubJobView> {

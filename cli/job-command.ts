@@ -23,7 +23,8 @@ export const JOB_HELP = `  job submit render SCENE.blend --frames 1-24 [--sample
      (jobs and hub status: --hub URL or $OFFHOURS_HUB_URL, --key-file FILE or $OFFHOURS_HUB_KEY_FILE;
       default: the local hub at http://127.0.0.1:8787 with the key it wrote to DATA_DIR/hub/customer-key)`;
 
-export const HUB_STATUS_HELP = `  hub status [--json]                   the hub at a glance: providers online, queue, jobs, failures, money owed`;
+export const HUB_STATUS_HELP = `  hub status [--json]                   the hub at a glance: providers online, queue, jobs, failures, money owed
+  hub redeem [--json]                   the hub pays every voucher owed through the escrow, in one batch (needs payments.rpcUrl)`;
 
 const LOCAL_HUB = 'http://127.0.0.1:8787';
 /** A rendered frame is a PNG; even a 65,536-pixel-square 16-bit RGBA one is below this. */
@@ -326,5 +327,20 @@ export async function runHubStatusCommand(argv: string[], out: (s: string) => vo
   const customer = customerFromArgs(values);
   const s = await customer.status();
   out(values.json ? JSON.stringify(s, null, 2) : describeHubStatus(s, customer.origin));
+  return EXIT.ok;
+}
+
+export async function runHubRedeemCommand(argv: string[], out: (s: string) => void): Promise<number> {
+  refuseKeyArguments(argv);
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...HUB_OPTIONS, json: { type: 'boolean', default: false } } });
+  if (positionals.length > 0) throw new CliError('usage: offhours hub redeem [--hub URL --key-file FILE] [--json]', EXIT.usage);
+  const r = await customerFromArgs(values).redeem();
+  if (values.json) out(JSON.stringify(r, null, 2));
+  else if (r.txHash === null) out(`Nothing owed on chain: every voucher is paid in full.${r.skipped.length ? ` ${r.skipped.length} expired, waiting for their nodes to have them re-signed.` : ''}`);
+  else {
+    out(`Redeemed in ${r.txHash}: ${r.paid} minor units to ${r.redeemed.length} payout address(es).`);
+    for (const x of r.redeemed) out(`  ${x.payee}  ${x.amount}`);
+    for (const x of r.skipped) out(`  skipped ${x.payee}: ${x.reason}`);
+  }
   return EXIT.ok;
 }

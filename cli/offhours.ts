@@ -12,7 +12,7 @@ import { formatStatus } from './format-status.js';
 import { commpCommand } from './commp.js';
 import { STORAGE_HELP, runStorageCommand } from './storage-command.js';
 import { HUB_HELP, runHubCommand } from './hub-command.js';
-import { HUB_STATUS_HELP, JOB_HELP, runHubStatusCommand, runJobCommand } from './job-command.js';
+import { HUB_STATUS_HELP, JOB_HELP, runHubRedeemCommand, runHubStatusCommand, runJobCommand } from './job-command.js';
 import { STORE_HELP, runStoreCommand } from './store-command.js';
 
 const VERSION: string = __OFFHOURS_VERSION__;
@@ -100,7 +100,9 @@ async function main(argv: string[]): Promise<number> {
     case 'storage':
       return runStorageCommand(rest, out);
     case 'hub':
-      return rest[0] === 'status' ? runHubStatusCommand(rest.slice(1), out) : runHubCommand(rest, out);
+      if (rest[0] === 'status') return runHubStatusCommand(rest.slice(1), out);
+      if (rest[0] === 'redeem') return runHubRedeemCommand(rest.slice(1), out);
+      return runHubCommand(rest, out);
     case 'job':
       return runJobCommand(rest, out);
     case 'store':

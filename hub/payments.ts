@@ -12,7 +12,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Wallet, getAddress, type ContractRunner } from 'ethers';
+import { Wallet, getAddress, type ContractRunner, type Signer } from 'ethers';
 import {
   PaymentCredit,
   SignedVoucher,
@@ -119,6 +119,13 @@ export class Payments implements CreditSink {
       decimals: config.decimals,
       prices: { ...config.prices },
     };
+  }
+
+  /** The payer key on the configured chain connection, to send transactions; null without one. */
+  chainSigner(): Signer | null {
+    // A provider is its own `.provider`; a signer given as the runner brings its provider along.
+    const provider = this.provider?.provider ?? null;
+    return this.wallet && provider ? this.wallet.connect(provider) : null;
   }
 
   get configured(): boolean {
@@ -238,7 +245,7 @@ export class Payments implements CreditSink {
     return BigInt(rows[0]?.sum ?? '0');
   }
 
-  private nowS(): number {
+  nowS(): number {
     return Math.floor(this.clock.now() / 1000);
   }
 

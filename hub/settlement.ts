@@ -3,7 +3,7 @@
 // has deposited. The ABI is written out here rather than compiled, so a running hub needs no
 // Solidity compiler; its shapes are OffhoursEscrow.sol's.
 import { Contract, type ContractRunner, type Signer } from 'ethers';
-import type { HubStatusView, SignedVoucher } from '../protocol/index.js';
+import type { HubStatusView, RedeemResponse, SignedVoucher } from '../protocol/index.js';
 import type { Payments } from './payments.js';
 
 const VOUCHER_TUPLE = 'tuple(address payer, address payee, address token, uint256 cumulativeAmount, uint64 expiry)';
@@ -65,4 +65,37 @@ export async function paymentsStatus(payments: Payments, runner: ContractRunner 
   const owed = (await payments.owedTotal()).toString();
   const escrowBalance = runner ? (await escrowDeposit(runner, t.escrow, t.payer, t.token)).toString() : null;
   return { payer: t.payer, token: t.token, tokenSymbol: t.tokenSymbol, owed, escrowBalance };
+}
+
+/**
+ * The operator's batch: every stored voucher the escrow has not paid in full and that has not
+ * expired, submitted in one transaction from the payer's own key through the configured chain
+ * connection. Expired ones are left for their nodes to have re-signed (a sync with reissue) rather
+ * than re-signed here, so a voucher a node holds is never silently superseded without it asking.
+ */
+export async function redeemOwed(payments: Payments): Promise<RedeemResponse | 'no_chain'> {
+  const nowS = payments.nowS();
+  const signer = payments.chainSigner();
+  const terms = payments.terms;
+  if (!signer || !terms) return 'no_chain';
+  const escrow = new Contract(terms.escrow, ESCROW_ABI, signer);
+  const owed: SignedVoucher[] = [];
+  const skipped: RedeemResponse['skipped'] = [];
+  for (const v of await payments.vouchers()) {
+    const paid = (await escrow.getFunction('paid')(v.voucher.payer, v.voucher.payee, v.voucher.token)) as bigint;
+    if (BigInt(v.voucher.cumulativeAmount) <= paid) continue;
+    if (v.voucher.expiry < nowS) {
+      skipped.push({ payee: v.voucher.payee, reason: 'expired: the node asks for it to be re-signed' });
+      continue;
+    }
+    owed.push(v);
+  }
+  if (owed.length === 0) return { txHash: null, paid: '0', redeemed: [], skipped };
+  const out = await redeemBatch(signer, terms.escrow, owed);
+  return {
+    txHash: out.txHash,
+    paid: out.paid.toString(),
+    redeemed: out.redeemed.map((r) => ({ payee: r.payee, amount: r.amount.toString() })),
+    skipped: [...skipped, ...out.skipped.map((k) => ({ payee: k.payee, reason: `refused by the escrow (${k.reason})` }))],
+  };
 }

@@ -63,3 +63,17 @@ export const PaymentsSyncResponse = z
   })
   .strict();
 export type PaymentsSyncResponse = z.infer<typeof PaymentsSyncResponse>;
+
+/** `POST /v1/payments/redeem` (operator, customer key): the hub submits every voucher the escrow has
+ * not fully paid in one batch, paying the gas from its payer key; each payee is paid, never the hub. */
+export const RedeemRequest = z.object({}).strict();
+export const RedeemResponse = z
+  .object({
+    /** null when nothing was owed on chain, so no transaction was sent. */
+    txHash: z.string().regex(/^0x[0-9a-f]{64}$/).nullable(),
+    paid: MinorUnits,
+    redeemed: z.array(z.object({ payee: EthAddress, amount: MinorUnits }).strict()),
+    skipped: z.array(z.object({ payee: EthAddress, reason: z.string().max(100) }).strict()),
+  })
+  .strict();
+export type RedeemResponse = z.infer<typeof RedeemResponse>;

@@ -1,7 +1,8 @@
 // The payment part of the API v1: the hub's terms, and a node's credits with the voucher that
 // backs them. Concatenated into ROUTES (routes.ts), so dispatch and OpenAPI see them like the rest.
 import { z } from 'zod';
-import { PaymentTerms, PaymentsSyncRequest, PaymentsSyncResponse } from '../../protocol/index.js';
+import { PaymentTerms, PaymentsSyncRequest, PaymentsSyncResponse, RedeemRequest, RedeemResponse } from '../../protocol/index.js';
+import { redeemOwed } from '../settlement.js';
 import type { Payments } from '../payments.js';
 import { HttpError } from './http.js';
 import type { Ctx, Route, Services } from './routes.js';
@@ -37,6 +38,19 @@ export const PAYMENT_ROUTES: readonly Route[] = [
     handle: async (s, { node, body }) => {
       const out = await configured(s).sync(node, body);
       if (!out) throw new HttpError(403, 'not_registered', 'register this node (POST /v1/nodes) first');
+      return out;
+    },
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/payments/redeem',
+    auth: 'admin',
+    summary: 'Operator: submit every voucher the escrow has not paid in full, in one batch paid for by the payer key',
+    body: RedeemRequest,
+    response: RedeemResponse,
+    handle: async (s) => {
+      const out = await redeemOwed(configured(s));
+      if (out === 'no_chain') throw new HttpError(409, 'conflict', 'this hub has no chain connection: set payments.rpcUrl in its config');
       return out;
     },
   }),

@@ -32,6 +32,7 @@ import {
   type SignedVoucher,
   type Voucher,
   type VoucherDomain,
+  RedeemResponse,
 } from '../../protocol/index.js';
 import { requireProgram } from '../support/external.js';
 import { findPostgres, startPostgres, type PostgresServer } from '../support/postgres.js';
@@ -321,6 +322,44 @@ describe.each(BACKENDS)('hub payments on %s', (backend) => {
     expect(BigInt(status!.owed)).toBeGreaterThanOrEqual(15n * USDC);
     // Without a chain connection the deposit is not guessed.
     expect((await paymentsStatus(hub.payments))?.escrowBalance).toBeNull();
+  });
+
+  it('the operator redeems every voucher owed in one batch paid by the payer key; a second run sends nothing', async () => {
+    // A hub of its own with a chain connection, so only its vouchers are in the batch.
+    const batchPayer = new Wallet(`0x${randomBytes(32).toString('hex')}`);
+    await provider.send('hardhat_setBalance', [batchPayer.address, '0x56BC75E2D63100000']);
+    await (await escrow.connect(operator).getFunction('depositFor')(batchPayer.address, token, 100n * USDC)).wait();
+    const databaseUrl = backend === 'postgres' ? await (await postgres()).newDatabase() : '';
+    const withChain = await startHub({ dataDir: tempDir(), databaseUrl, port: 0, clock, log: () => {}, payments: { ...paymentsConfig(batchPayer.privateKey), provider } });
+    try {
+      const a = await newNode(withChain);
+      const b = await newNode(withChain);
+      await credit(withChain, a, 2n * USDC);
+      await credit(withChain, b, 5n * USDC);
+      await credit(withChain, a, 1n * USDC);
+      const [ba, bb] = [await balance(a.payout), await balance(b.payout)];
+      const redeem = async () => {
+        const res = await fetch(`${withChain.url}/v1/payments/redeem`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${withChain.customerKey}` }, body: '{}' });
+        return { status: res.status, json: (await res.json()) as any };
+      };
+      const first = await redeem();
+      expect(first.status, JSON.stringify(first.json)).toBe(200);
+      const out = RedeemResponse.parse(first.json);
+      expect(out.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+      expect(out.paid).toBe((8n * USDC).toString());
+      expect(await balance(a.payout)).toBe(ba + 3n * USDC);
+      expect(await balance(b.payout)).toBe(bb + 5n * USDC);
+      const again = RedeemResponse.parse((await redeem()).json);
+      expect(again).toEqual({ txHash: null, paid: '0', redeemed: [], skipped: [] });
+      // A node may not trigger it: the route wants the operator's key.
+      await expect(a.http.post('/v1/payments/redeem', {})).rejects.toMatchObject({ status: 401 });
+    } finally {
+      await withChain.stop();
+    }
+    // Without a chain connection the hub says what to configure.
+    const res = await fetch(`${hub.url}/v1/payments/redeem`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${hub.customerKey}` }, body: '{}' });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as any).error.message).toMatch(/rpcUrl/);
   });
 
   it('the network service takes payment after each heartbeat and shows it in its view', async () => {
