@@ -5,24 +5,17 @@
 import { readFileSync } from 'node:fs';
 import { JsonRpcProvider } from 'ethers';
 import { z } from 'zod';
-import { EthAddress, MinorUnits } from '../protocol/index.js';
+import { MinorUnits, PaymentTerms } from '../protocol/index.js';
 import type { HubOptions } from './hub.js';
 
 const Share = z.number().min(0).max(1);
 
 export const HubConfigFile = z
   .object({
-    payments: z
-      .object({
-        chainId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-        escrow: EthAddress,
-        token: EthAddress,
-        tokenSymbol: z.string().regex(/^[A-Za-z0-9.$_-]{1,16}$/),
-        decimals: z.number().int().min(0).max(36),
-        prices: z.object({ renderPerFrame: MinorUnits, storagePerGiBDay: MinorUnits }).strict(),
-        /** Read-only chain access for the operator's status (the escrow deposit). */
-        rpcUrl: z.string().url().max(500).optional(),
-      })
+    // The terms a node will pin, less the payer (its key is in DATA_DIR/hub-key), plus read-only
+    // chain access for the operator's status and batch redemption.
+    payments: PaymentTerms.omit({ payer: true })
+      .extend({ rpcUrl: z.string().url().max(500).optional() })
       .strict()
       .optional(),
     verify: z

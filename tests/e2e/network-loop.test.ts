@@ -27,11 +27,11 @@ import {
   networkKey,
   verifyVoucher,
   type HubJobView,
-  type SignalUpdate,
 } from '../../protocol/index.js';
 import { callAgent, cliPath, requireBuild, startAgentProcess, type AgentProcess } from '../support/agent-process.js';
 import { blender, buildScene } from '../support/blender.js';
 import { requireProgram } from '../support/external.js';
+import { AWAY_USER } from '../support/signals.js';
 import { NodeInfo } from '../../protocol/node.js';
 
 const found = blender();
@@ -41,18 +41,6 @@ const PRICE = 25_000n; // minor units of a 6-decimal token: 0.025 USDC a frame
 const CHECK_PAY = (PRICE + 3n) / 4n; // a check re-renders a quarter of the frame: ceil(price / 4)
 const FRAMES = 4;
 const USDC = (minor: bigint) => (Number(minor) / 1e6).toString();
-
-const AWAY_USER: SignalUpdate = {
-  source: 'test',
-  maxAgeMs: 24 * 3_600_000,
-  readings: [
-    { name: 'idleSeconds', value: 3600 },
-    { name: 'screenLocked', value: false },
-    { name: 'gamesRunning', value: [] },
-    { name: 'onBattery', value: false },
-    { name: 'cpuTemperature', value: 45 },
-  ],
-};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
