@@ -370,7 +370,7 @@ async function run(tmp: string, cleanups: (() => Promise<void>)[]): Promise<Outc
       if (voucherTotal && parseUnits(voucherTotal, DECIMALS) >= expected) voucherOk = true;
       if (allVerified && !voucherOk && !saidWaiting) {
         saidWaiting = true;
-        say(`Waiting for the agent's next payment sync: it asks the hub for credits and a voucher after each heartbeat, every ${net.wants.heartbeatEveryS ?? '?'} s here.`);
+        say(`Waiting for the agent's payment sync: it asks the hub for credits and a voucher right after each delivered result, and after each heartbeat (every ${net.wants.heartbeatEveryS ?? '?'} s here).`);
       }
     }
     const jobs = await agent.call('GET', '/jobs', JobList);
