@@ -87,10 +87,14 @@ export function withDashboardCsp(headers: Record<string, string[]> | undefined, 
   return out;
 }
 
+const CLIPBOARD_WRITE = 'clipboard-sanitized-write';
+
 export function secureSession(session: SessionLike, agentOrigin: OriginSource): void {
-  // Camera, notifications, clipboard reads, HID, serial…: the dashboard needs none of them.
-  session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.setPermissionCheckHandler(() => false);
+  // Camera, notifications, clipboard reads, HID, serial…: the dashboard needs none of them. Writing
+  // plain text to the clipboard is the one exception: "Copy voucher" on the Networks page. It can
+  // only put text there, never read it back.
+  session.setPermissionRequestHandler((_contents, permission, callback) => callback(permission === CLIPBOARD_WRITE));
+  session.setPermissionCheckHandler((_contents, permission) => permission === CLIPBOARD_WRITE);
   // The agent sends the same CSP; enforcing it here too means a bug or an old agent cannot loosen it.
   session.webRequest.onHeadersReceived((details, callback) => {
     const origin = agentOrigin();

@@ -44,6 +44,7 @@ import {
   AddNetworkRequest,
   NetworkView,
   NetworksView,
+  SignedVoucher,
   WS_CLOSE,
   WS_PROTOCOL,
   type FieldError,
@@ -198,6 +199,8 @@ export interface AgentConnection {
   /** Field errors (path `url`: not an origin, already added) come back to the form. */
   addNetwork(url: string): Promise<QueryResult<NetworkView>>;
   removeNetwork(id: string): Promise<QueryResult<NetworkView>>;
+  /** The newest voucher accepted from a hub, to redeem with any wallet or hand to a relayer. */
+  loadVoucher(id: string): Promise<QueryResult<SignedVoucher>>;
   /** The node's own address, the identity hubs see (never its key). 503 while the key is locked. */
   loadNode(): Promise<QueryResult<NodeInfo>>;
   /** The payout address the user confirmed (null removes it). Field errors (`payout.address`: the
@@ -842,6 +845,9 @@ export function createAgentConnection(deps: ConnectionDeps): AgentConnection {
     },
     removeNetwork(id) {
       return actFor(`network-remove:${id}`, (tok) => http.request(tok, 'DELETE', `/networks/${encodeURIComponent(id)}`, NetworkView), { alert: false });
+    },
+    loadVoucher(id) {
+      return query((tok) => http.request(tok, 'GET', `/networks/${encodeURIComponent(id)}/voucher`, SignedVoucher));
     },
     loadNode() {
       return query((tok) => http.request(tok, 'GET', '/node', NodeInfo));

@@ -12,6 +12,26 @@ export function HubsCard({ hubs, onRemoved }: { hubs: readonly NetworkView[]; on
   const { state, agent } = useAgent();
   const [problem, setProblem] = useState<string | null>(null);
 
+  const [copied, setCopied] = useState<string | null>(null);
+
+  // The voucher is not a secret (it can only pay the payout address), so it may go to the clipboard
+  // for a wallet or a relayer; the node key never leaves the agent.
+  const copyVoucher = async (hub: NetworkView) => {
+    setProblem(null);
+    setCopied(null);
+    const result = await agent.loadVoucher(hub.id);
+    if (!result.ok) {
+      setProblem(`Could not read the voucher from ${hub.id}: ${result.error.message}`);
+      return;
+    }
+    try {
+      await navigator.clipboard.writeText(JSON.stringify(result.value, null, 2));
+      setCopied(hub.id);
+    } catch {
+      setProblem('The clipboard is not available here; GET /api/v1/networks/:id/voucher gives the same voucher.');
+    }
+  };
+
   const remove = async (hub: NetworkView) => {
     setProblem(null);
     const result = await agent.removeNetwork(hub.id);
@@ -105,10 +125,15 @@ export function HubsCard({ hubs, onRemoved }: { hubs: readonly NetworkView[]; on
                 <td data-testid="hub-earnings">
                   {earningsText(h.earnings) ?? <span className="muted">nothing yet</span>}
                   {h.payments?.voucherTotal && (
-                    <p className="field-hint" data-testid="hub-voucher">
-                      Backed by a signed voucher for {h.payments.voucherTotal} {h.payments.token ?? ''}
-                      {h.payments.voucherExpiresAt ? `, redeemable until ${formatDateTime(h.payments.voucherExpiresAt)}` : ''}.
-                    </p>
+                    <>
+                      <p className="field-hint" data-testid="hub-voucher">
+                        Backed by a signed voucher for {h.payments.voucherTotal} {h.payments.token ?? ''}
+                        {h.payments.voucherExpiresAt ? `, redeemable until ${formatDateTime(h.payments.voucherExpiresAt)}` : ''}.
+                      </p>
+                      <button type="button" className="button button-secondary" data-testid="hub-copy-voucher" onClick={() => void copyVoucher(h)}>
+                        {copied === h.id ? 'Voucher copied' : 'Copy voucher'}
+                      </button>
+                    </>
                   )}
                   {h.payments?.refused && (
                     <p className="field-error" data-testid="hub-voucher-refused">

@@ -326,6 +326,8 @@ export class FakeAgent {
   storageView: StorageView = makeStorageView();
   /** The hubs GET /networks lists; POST /networks and DELETE /networks/:id change it. */
   hubs: NetworkView[] = [];
+  /** What GET /networks/:id/voucher answers per hub id (absent: 404, no voucher yet). */
+  vouchers: Record<string, unknown> = {};
   /** Folders that "exist" and are writable here: PATCH /settings refuses others, as the agent does. */
   storageFolders = new Set<string>(['/mnt/spare/offhours', '/srv/offhours']);
   /** What POST /storage/pieces/:cid/prove answers for a stored piece and a valid body; passes by default. */
@@ -422,6 +424,11 @@ export class FakeAgent {
       if (!hub) return json({ error: { code: 'not_found', message: `no hub ${id} is added` } }, 404);
       this.hubs = this.hubs.filter((h) => h.id !== id);
       return json({ ...hub, state: 'removed', reason: null });
+    }
+    const voucherRoute = /^GET \/networks\/([^/]+)\/voucher$/.exec(key);
+    if (voucherRoute) {
+      const v = this.vouchers[decodeURIComponent(voucherRoute[1]!)];
+      return v ? json(v) : json({ error: { code: 'not_found', message: 'no voucher yet' } }, 404);
     }
     const pieceRoute = /^POST \/storage\/pieces\/([^/]+)\/(prove|scrub)$/.exec(key);
     if (pieceRoute) return this.pieceRoute(decodeURIComponent(pieceRoute[1]!), pieceRoute[2] as 'prove' | 'scrub', req.body);

@@ -18,6 +18,12 @@ async function openNetworks(setup: (agent: FakeAgent) => void = () => undefined)
   return { ...h, agent };
 }
 
+const VOUCHER = {
+  voucher: { payer: '0x8ba1f109551bD432803012645Ac136ddd64DBA72', payee: '0x52908400098527886E0F7030069857D2E4169EE7', token: '0x5FbDB2315678afecb367f032d93F642f64180aa3', cumulativeAmount: '160000', expiry: 1738832400 },
+  signature: `0x${'ab'.repeat(64)}1b`,
+  domain: { name: 'Offhours Escrow', version: '1', chainId: 31337, verifyingContract: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512' },
+};
+
 const row = (id: string) => screen.getAllByTestId('hub-row').find((r) => r.dataset.id === id)!;
 
 describe('networks page', () => {
@@ -59,6 +65,7 @@ describe('networks page', () => {
 
   it('shows the reputation, the task at work, the voucher behind the earnings and a refused voucher', async () => {
     await openNetworks((a) => {
+      a.vouchers = { 'hub.example': VOUCHER };
       a.hubs = [
         makeHub({
           id: 'hub.example',
@@ -80,6 +87,10 @@ describe('networks page', () => {
     expect(within(good).getByTestId('hub-working').textContent).toBe('Working on intro frame 12 · hub.example');
     expect(within(good).getByTestId('hub-voucher').textContent).toMatch(/signed voucher for 0.16 USDC, redeemable until/);
     expect(within(good).queryByTestId('hub-voucher-refused')).toBeNull();
+    // The voucher goes to the clipboard as JSON, for a wallet or a relayer to redeem.
+    fireEvent.click(within(good).getByTestId('hub-copy-voucher'));
+    await waitFor(() => expect(within(good).getByTestId('hub-copy-voucher').textContent).toBe('Voucher copied'));
+    expect(JSON.parse(await navigator.clipboard.readText())).toEqual(VOUCHER);
     const bad = row('bad.example');
     expect(within(bad).getByTestId('hub-reputation').textContent).toMatch(/25 % \(poor: the hub offers work to others first\)/);
     expect(within(bad).getByTestId('hub-voucher-refused').textContent).toBe('Refused: the voucher is signed for chain 5, not 31337');

@@ -134,7 +134,7 @@ describe('session', () => {
     return s;
   }
 
-  it('denies every permission request and check', () => {
+  it('denies every permission request and check but writing text to the clipboard (Copy voucher)', () => {
     const s = fakeSession();
     for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal', 'hid', 'local-network-access']) {
       const callback = vi.fn();
@@ -142,6 +142,10 @@ describe('session', () => {
       expect(callback).toHaveBeenCalledWith(false);
       expect(s.checkHandler!({}, permission)).toBe(false);
     }
+    const callback = vi.fn();
+    s.requestHandler!({}, 'clipboard-sanitized-write', callback);
+    expect(callback).toHaveBeenCalledWith(true);
+    expect(s.checkHandler!({}, 'clipboard-sanitized-write')).toBe(true);
   });
 
   it('enforces the dashboard CSP on the agent origin, replacing whatever the server sent', () => {
