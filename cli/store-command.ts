@@ -1,5 +1,7 @@
 // `offhours store …`: store a file on a hub as N replicas and get it back.
-//   store put FILE [--replicas 3] [--name NAME]   encrypt, upload, and have the hub place each replica
+//   store put FILE [--replicas 3] [--days 30] [--name NAME]
+//                                                 encrypt, upload, and have the hub place each replica
+//                                                 for that many days
 //   store get ID FILE [--wait 10m]                fetch a healthy replica, decrypt, check, write FILE
 //
 // Every replica is encrypted with its own random key (AES-256-GCM in 1 MiB chunks, a nonce prefix
@@ -14,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ContentRef, HubId, MAX_REPLICAS, PieceCidText, StoreFileRequest, StoredFileName, hubUrlProblem, refHex } from '../protocol/index.js';
+import { ContentRef, DEFAULT_STORE_DAYS, HubId, MAX_REPLICAS, MAX_STORE_DAYS, PieceCidText, StoreFileRequest, StoredFileName, hubUrlProblem, refHex } from '../protocol/index.js';
 import { resolveDataDirFromArgs } from '../agent/args.js';
 import { commpFile } from '../workers/seal/commp.js';
 import { CliError, EXIT } from './api-client.js';
@@ -24,9 +26,10 @@ import { ProgressBar } from './progress-bar.js';
 import { parseDuration } from './duration.js';
 import { StoreClient } from './store-client.js';
 
-export const STORE_HELP = `  store put FILE [--replicas 3] [--name NAME]
+export const STORE_HELP = `  store put FILE [--replicas 3] [--days 30] [--name NAME]
                         encrypt FILE once per replica (each with its own key, kept on this machine)
-                        and store the replicas on a hub's providers; prints the file id
+                        and store the replicas on a hub's providers for --days (1 to ${MAX_STORE_DAYS});
+                        prints the file id
   store get ID FILE [--wait 10m]
                         fetch a healthy replica, decrypt it, check it and write FILE
      (--hub URL or $OFFHOURS_HUB_URL, --key-file FILE or $OFFHOURS_HUB_KEY_FILE)`;
@@ -194,7 +197,15 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- put and get -------------------------------------------------------------------------------
 
-async function put(hub: { url: string; key: string }, dataDir: string, fileArg: string, replicas: number, nameArg: string | undefined, out: (s: string) => void): Promise<number> {
+async function put(
+  hub: { url: string; key: string },
+  dataDir: string,
+  fileArg: string,
+  replicas: number,
+  days: number,
+  nameArg: string | undefined,
+  out: (s: string) => void,
+): Promise<number> {
   const file = resolve(fileArg);
   let size: number;
   try {
@@ -235,12 +246,12 @@ async function put(hub: { url: string; key: string }, dataDir: string, fileArg: 
       await customer.upload(join(work, `replica-${i}`), refHex(r.blob), (n) => bar.update(n));
       bar.finish();
     }
-    const req = StoreFileRequest.parse({ name: name.data, bytes: size, sha256, replicas: made.map((r) => ({ blob: r.blob, pieceCid: r.pieceCid, bytes: r.bytes })) });
+    const req = StoreFileRequest.parse({ name: name.data, bytes: size, sha256, days, replicas: made.map((r) => ({ blob: r.blob, pieceCid: r.pieceCid, bytes: r.bytes })) });
     const stored = await client.store(req);
     const id = HubId.parse(stored.id);
     await writePrivate(join(keysDir, `${id}.json`), JSON.stringify({ ...draft, fileId: id }, null, 2));
     await rm(pending, { force: true });
-    process.stderr.write(`Stored ${name.data} as ${id}: ${replicas} replicas, each with its own key (kept in ${join(keysDir, `${id}.json`)}).\n`);
+    process.stderr.write(`Stored ${name.data} as ${id} until ${stored.until}: ${replicas} replicas, each with its own key (kept in ${join(keysDir, `${id}.json`)}).\n`);
     out(id);
     return EXIT.ok;
   } finally {
@@ -308,6 +319,7 @@ export async function runStoreCommand(argv: string[], out: (s: string) => void, 
       'key-file': { type: 'string' },
       'data-dir': { type: 'string' },
       replicas: { type: 'string' },
+      days: { type: 'string' },
       name: { type: 'string' },
       wait: { type: 'string' },
     },
@@ -315,10 +327,12 @@ export async function runStoreCommand(argv: string[], out: (s: string) => void, 
   const dataDir = resolveDataDirFromArgs(values['data-dir'], env).path;
   switch (sub) {
     case 'put': {
-      if (positionals.length !== 1) throw new CliError('usage: offhours store put FILE [--replicas N] [--name NAME]', EXIT.usage);
+      if (positionals.length !== 1) throw new CliError('usage: offhours store put FILE [--replicas N] [--days D] [--name NAME]', EXIT.usage);
       const replicas = values.replicas === undefined ? 3 : Number(values.replicas);
       if (!Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS) throw new CliError(`--replicas must be a whole number from 1 to ${MAX_REPLICAS}`, EXIT.usage);
-      return put(hubFromArgs(values, dataDir, env), dataDir, positionals[0]!, replicas, values.name, out);
+      const days = values.days === undefined ? DEFAULT_STORE_DAYS : /^\d{1,4}$/.test(values.days) ? Number(values.days) : NaN;
+      if (!Number.isInteger(days) || days < 1 || days > MAX_STORE_DAYS) throw new CliError(`--days must be a whole number from 1 to ${MAX_STORE_DAYS}`, EXIT.usage);
+      return put(hubFromArgs(values, dataDir, env), dataDir, positionals[0]!, replicas, days, values.name, out);
     }
     case 'get': {
       if (positionals.length !== 2) throw new CliError('usage: offhours store get ID FILE [--wait 10m]', EXIT.usage);

@@ -17,6 +17,9 @@ const ReplicaBytes = z.number().int().min(65).max(2 ** 53);
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits (a SHA-256)');
 
 export const MAX_REPLICAS = 16;
+/** How long a file may be stored for, in days (a deal's end is fixed when the file is stored). */
+export const MAX_STORE_DAYS = 3650;
+export const DEFAULT_STORE_DAYS = 30;
 
 /**
  * A file's display name. Only ever shown: never a path on any machine, so anything that looks like
@@ -48,6 +51,8 @@ export const StoreFileRequest = z
     /** SHA-256 of the plaintext, checked by the customer after decrypting. */
     sha256: sha256Hex,
     replicas: z.array(ReplicaUpload).min(1).max(MAX_REPLICAS),
+    /** How many days the hub keeps the file from now; each replica's deal ends then. */
+    days: z.number().int().min(1).max(MAX_STORE_DAYS).default(DEFAULT_STORE_DAYS),
   })
   .strict()
   .refine((r) => new Set(r.replicas.map((x) => x.blob)).size === r.replicas.length && new Set(r.replicas.map((x) => x.pieceCid)).size === r.replicas.length, {
@@ -55,14 +60,16 @@ export const StoreFileRequest = z
     path: ['replicas'],
   });
 export type StoreFileRequest = z.infer<typeof StoreFileRequest>;
+export type StoreFileRequestInput = z.input<typeof StoreFileRequest>;
 
 /**
  * A replica's life: `pending` waits for a provider (or for its bytes to be on hand again, after a
  * repair); `offered` to one provider; `sealing` once it accepted; `healthy` once confirmed and
  * while it passes its challenges; `unhealthy` after a failed or missed challenge (kept as the
- * record; a repair replaces it).
+ * record; a repair replaces it); `ended` once the file's storage period is over (no more challenges
+ * or credits; its provider is told to drop it).
  */
-export const ReplicaState = z.enum(['pending', 'offered', 'sealing', 'healthy', 'unhealthy']);
+export const ReplicaState = z.enum(['pending', 'offered', 'sealing', 'healthy', 'unhealthy', 'ended']);
 export type ReplicaState = z.infer<typeof ReplicaState>;
 
 export const ReplicaView = z
@@ -94,6 +101,9 @@ export const StoredFileView = z
     replicasWanted: z.number().int().min(1).max(MAX_REPLICAS),
     replicas: z.array(ReplicaView),
     createdAt: isoDateTime,
+    /** When the storage period ends: after it the hub no longer keeps, challenges or pays for it. */
+    until: isoDateTime,
+    state: z.enum(['active', 'expired']),
   })
   .strict();
 export type StoredFileView = z.infer<typeof StoredFileView>;
@@ -137,6 +147,8 @@ export const DealOffer = z
     bytes: ReplicaBytes,
     /** Accept and confirm before this, or the offer goes to another provider. */
     deadline: isoDateTime,
+    /** When the deal ends: the provider keeps the replica (and is challenged and paid) until then. */
+    until: isoDateTime,
   })
   .strict();
 export type DealOffer = z.infer<typeof DealOffer>;
@@ -170,11 +182,27 @@ export const RetrievalRequest = z
   .strict();
 export type RetrievalRequest = z.infer<typeof RetrievalRequest>;
 
+/**
+ * A replica this node should let go of: its deal ended, or it was marked unhealthy and a repair
+ * replaced it. The node deletes the piece (only if it holds it for this hub) and says so at
+ * `POST /v1/storage/deals/{dealId}/dropped`, after which the hub stops listing it.
+ */
+export const DropRequest = z
+  .object({
+    dealId: HubId,
+    pieceCid: PieceCidText,
+    reason: z.enum(['ended', 'replaced']),
+  })
+  .strict();
+export type DropRequest = z.infer<typeof DropRequest>;
+
 export const StoragePollResponse = z
   .object({
     deals: z.array(DealOffer).max(16),
     challenges: z.array(StorageChallenge).max(256),
     retrievals: z.array(RetrievalRequest).max(16),
+    /** Absent from hubs older than deal ends: nothing to drop. */
+    drops: z.array(DropRequest).max(64).default([]),
   })
   .strict();
 export type StoragePollResponse = z.infer<typeof StoragePollResponse>;
@@ -185,6 +213,10 @@ export const DealConfirmRequest = z.object({ pieceCid: PieceCidText }).strict();
 export type DealConfirmRequest = z.infer<typeof DealConfirmRequest>;
 export const DealRejectRequest = z.object({ reason: z.string().min(1).max(300) }).strict();
 export type DealRejectRequest = z.infer<typeof DealRejectRequest>;
+/** `POST /v1/storage/deals/{dealId}/dropped`: the node no longer holds the replica for this hub. */
+export const DealDroppedRequest = z.object({}).strict();
+export const DealDroppedResponse = z.object({ dealId: HubId, dropped: z.literal(true) }).strict();
+export type DealDroppedResponse = z.infer<typeof DealDroppedResponse>;
 
 export const DealView = z
   .object({ dealId: HubId, state: ReplicaState, pieceCid: PieceCidText, deadline: isoDateTime.nullable() })

@@ -6,6 +6,9 @@
 // - Challenges whatever the rules say, like local proofs: the proofs come from the seal worker for
 //   exactly the leaves asked; the hub verifies them.
 // - Retrievals upload the stored payload (not the padded piece) to the hub, resumably.
+// - Drops (a deal ended, or a repair replaced an unhealthy copy) delete the piece through the
+//   storage service, but only one this hub gave this node: a piece the user added, or another
+//   hub's, is kept whatever the hub says. Then the hub is told, so it stops asking.
 // Every answer from the hub is validated; a piece is found by the CID the local index holds, never
 // by a path or name from the network.
 import { createHash } from 'node:crypto';
@@ -14,10 +17,12 @@ import { join } from 'node:path';
 import {
   BlobHex,
   ChallengeResult,
+  DealDroppedResponse,
   DealView,
   RetrievalDoneResponse,
   StoragePollResponse,
   type DealOffer,
+  type DropRequest,
   type Ingest,
   type LeafProof,
   type PieceRecord,
@@ -38,6 +43,8 @@ export interface DealStorage {
   piecePath(cid: string): string | null;
   proveLeaves(cid: string, leaves: number[]): Promise<LeafProof[]>;
   recordProof?(cid: string, check: ProofCheck): void;
+  /** Deletes a piece, only when it came from `source`; whether one was removed. */
+  remove(cid: string, reason: string, source: string): Promise<boolean>;
 }
 
 export interface StorageDealsOptions {
@@ -58,6 +65,8 @@ const issue = (e: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string
 export class StorageDeals {
   private readonly cache: BlobCache;
   private readonly dir: string;
+  /** How pieces from this hub are marked in the storage service (PieceRecord.source). */
+  private readonly source: string;
   /** Deals, challenges and retrievals being worked on, by id, so a repeat in the next poll is skipped. */
   private readonly busy = new Set<string>();
   private stopped = false;
@@ -66,6 +75,7 @@ export class StorageDeals {
     // One folder per hub (named by a hash of its origin, so no hub text becomes a path).
     this.dir = join(o.dataDir, 'network', 'storage-deals', createHash('sha256').update(o.origin).digest('hex').slice(0, 16));
     this.cache = new BlobCache({ dir: this.dir, log: o.log, keep: 0 });
+    this.source = `hub:${new URL(o.origin).host}`.slice(0, 100);
   }
 
   stop(): void {
@@ -81,6 +91,20 @@ export class StorageDeals {
     for (const c of answer.data.challenges) this.background(`c:${c.challengeId}`, () => this.answer(http, c));
     for (const r of answer.data.retrievals) this.background(`r:${r.retrievalId}`, () => this.upload(http, r));
     if (room.accept) for (const d of answer.data.deals) this.background(`d:${d.dealId}`, () => this.take(http, d));
+    for (const d of answer.data.drops) if (!this.busy.has(`d:${d.dealId}`)) this.background(`x:${d.dealId}`, () => this.drop(http, d));
+  }
+
+  private async drop(http: HubHttp, d: DropRequest): Promise<void> {
+    const piece = this.o.storage.piece(d.pieceCid);
+    if (piece && piece.source !== this.source) {
+      this.o.log.warn('a hub asked to drop a piece it did not give this node; kept', { hub: this.o.origin, cid: d.pieceCid, source: piece.source });
+    } else if (piece) {
+      const removed = await this.o.storage.remove(d.pieceCid, `${new URL(this.o.origin).host}: the deal ${d.reason === 'ended' ? 'ended' : 'was replaced by a repair'}`, this.source);
+      this.o.log.info('dropped a replica the hub no longer needs', { hub: this.o.origin, cid: d.pieceCid, reason: d.reason, removed });
+    }
+    // Said also when nothing was removed: this node holds nothing for the hub under that deal.
+    const done = DealDroppedResponse.safeParse(await http.post(`/v1/storage/deals/${encodeURIComponent(d.dealId)}/dropped`, {}));
+    if (!done.success) throw new HubRequestError('invalid', `refused the hub's drop answer (${issue(done.error)})`);
   }
 
   private background(key: string, work: () => Promise<void>): void {
@@ -144,14 +168,14 @@ export class StorageDeals {
       throw err;
     }
     try {
-      let ingest = await this.o.storage.add({ file, expectCid: d.pieceCid }, `hub:${new URL(this.o.origin).host}`.slice(0, 100));
+      let ingest = await this.o.storage.add({ file, expectCid: d.pieceCid }, this.source);
       while (ingest.state !== 'done' && ingest.state !== 'failed' && !this.stopped) {
         await new Promise((r) => setTimeout(r, this.o.ingestPollMs ?? 250));
         ingest = this.o.storage.ingest(ingest.id) ?? { ...ingest, state: 'failed', reason: 'the storage service forgot this ingest' };
       }
       if (ingest.state === 'done' && ingest.cid === d.pieceCid) {
         await deal('confirm', { pieceCid: d.pieceCid });
-        this.o.log.info('stored and sealed a replica for a hub', { hub: this.o.origin, cid: d.pieceCid, bytes: d.bytes });
+        this.o.log.info('stored and sealed a replica for a hub', { hub: this.o.origin, cid: d.pieceCid, bytes: d.bytes, until: d.until });
       } else if (ingest.state === 'failed') {
         await deal('reject', { reason: (ingest.reason ?? 'storing failed').slice(0, 300) });
       }

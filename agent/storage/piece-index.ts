@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DATA_FILES, type PieceRecord, type ProofCheck, type StorageView } from '../../protocol/index.js';
 import { Journal, readJournal } from '../journal.js';
 
-type Entry = { type: 'piece'; record: PieceRecord } | { type: 'removed'; cid: string } | { type: 'proof'; cid: string; check: ProofCheck };
+type Entry = { type: 'piece'; record: PieceRecord } | { type: 'removed'; cid: string; reason?: string } | { type: 'proof'; cid: string; check: ProofCheck };
 
 const PROOF_HISTORY = 100;
 
@@ -55,8 +55,8 @@ export class PieceIndex {
     this.write({ type: 'piece', record });
   }
 
-  remove(cid: string): void {
-    if (this.pieces.has(cid)) this.write({ type: 'removed', cid });
+  remove(cid: string, reason?: string): void {
+    if (this.pieces.has(cid)) this.write({ type: 'removed', cid, ...(reason === undefined ? {} : { reason }) });
   }
 
   proved(cid: string, check: ProofCheck): void {

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { constants as fsConstants, existsSync } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PieceCidText } from '../../protocol/index.js';
 import type {
   AddPieceRequest,
   Decision,
@@ -196,6 +197,25 @@ export class StorageService implements WorkExecutor {
     const reply = await this.withWorker(`prove-${piece.cid.slice(-8)}`, { type: 'prove', piece: join(dir, `${piece.cid}.piece`), tree: join(dir, `${piece.cid}.tree`), leaves });
     if (reply.type !== 'proofs') throw new Error(reply.type === 'seal-failed' ? reply.error : 'the seal worker gave no proofs');
     return reply.proofs;
+  }
+
+  /**
+   * Deletes a stored piece (payload, tree, then its record, journaled with why). With `source`,
+   * only a piece that came from there: a hub can make this node let go of what it gave it, never
+   * of a file the user added. Returns whether a piece was removed.
+   */
+  async remove(cid: string, reason: string, source?: string): Promise<boolean> {
+    // The CID names files on disk, so only a well-formed one is looked up, and the names used are
+    // the index's own.
+    if (!PieceCidText.safeParse(cid).success) return false;
+    const piece = this.index.get(cid);
+    if (!piece || (source !== undefined && piece.source !== source)) return false;
+    const dir = this.piecesDir();
+    await rm(join(dir, `${piece.cid}.piece`), { force: true });
+    await rm(join(dir, `${piece.cid}.tree`), { force: true });
+    this.index.remove(piece.cid, reason.slice(0, 300));
+    this.o.log.info('piece removed', { cid: piece.cid, source: piece.source, reason: reason.slice(0, 300) });
+    return true;
   }
 
   /** A hub's verdict on proofs this node sent, kept in the proof history beside local checks. */

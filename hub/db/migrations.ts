@@ -231,6 +231,25 @@ export const MIGRATIONS: readonly Migration[] = [
       `alter table jobs add constraint jobs_state_check check (state in ('running', 'done', 'failed', 'canceled'))`,
     ],
   },
+  {
+    version: 6,
+    name: 'storage periods: files end, providers are told to drop replicas',
+    statements: [
+      // Files stored before periods existed get the default 30 days from when they were stored.
+      `alter table storage_files add column until_ms bigint`,
+      `update storage_files set until_ms = created_ms + 2592000000 where until_ms is null`,
+      `alter table storage_files alter column until_ms set not null`,
+      `alter table storage_replicas drop constraint storage_replicas_state_check`,
+      `alter table storage_replicas add constraint storage_replicas_state_check check (state in ('pending', 'offered', 'sealing', 'healthy', 'unhealthy', 'ended'))`,
+      // A replica that ended before it was placed has no provider.
+      `alter table storage_replicas drop constraint storage_replicas_check`,
+      `alter table storage_replicas add constraint storage_replicas_check check (state in ('pending', 'ended') or provider is not null)`,
+      // Set when the provider should let go of its copy; dropped_ms once it says it has.
+      `alter table storage_replicas add column drop_reason text check (drop_reason in ('ended', 'replaced'))`,
+      `alter table storage_replicas add column dropped_ms bigint`,
+      `create index storage_replicas_drops on storage_replicas (provider) where drop_reason is not null and dropped_ms is null`,
+    ],
+  },
 ];
 
 export async function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {

@@ -4,6 +4,11 @@
 // replica's piece CID, and a replica that fails or misses one is marked unhealthy, recorded against
 // its provider, and replaced by a copy of a healthy replica that a healthy provider uploads.
 //
+// Periods: a file is stored until a fixed end (`until_ms`, set from the customer's days). After
+// it the replicas end: no challenges, credits paid up to the end and never beyond, no repairs, and
+// every provider that held one is told to drop it (as is the provider of an unhealthy replica once
+// the file is back to full health without it).
+//
 // Blobs: the hub keeps a replica's blob only while some deal still needs it (staging); once every
 // deal for those bytes is confirmed it is deleted, and retrieval or repair asks a provider to
 // upload the bytes again.
@@ -21,6 +26,7 @@ import {
   type ChallengeResult,
   type DealOffer,
   type DealView,
+  type DropRequest,
   type ReplicaState,
   type ReplicaView,
   type RetrievalRequest,
@@ -73,6 +79,7 @@ interface FileRow {
   sha256: string;
   replicas_wanted: number;
   created_ms: string | number;
+  until_ms: string | number;
 }
 interface ReplicaRow {
   id: string;
@@ -92,6 +99,8 @@ interface ReplicaRow {
   last_credit_ms: string | number | null;
   passed: number;
   failed: number;
+  drop_reason: DropRequest['reason'] | null;
+  dropped_ms: string | number | null;
 }
 interface ChallengeRow {
   id: string;
@@ -159,13 +168,14 @@ export class StorageDeals {
     const now = this.clock.now();
     const id = newId('f');
     await this.db.transaction(async (tx) => {
-      await tx.query('insert into storage_files (id, name, bytes, sha256, replicas_wanted, created_ms) values ($1, $2, $3, $4, $5, $6)', [
+      await tx.query('insert into storage_files (id, name, bytes, sha256, replicas_wanted, created_ms, until_ms) values ($1, $2, $3, $4, $5, $6, $7)', [
         id,
         req.name,
         req.bytes,
         req.sha256,
         req.replicas.length,
         now,
+        now + req.days * Number(DAY_MS),
       ]);
       for (const [i, r] of req.replicas.entries()) {
         await tx.query(
@@ -190,6 +200,8 @@ export class StorageDeals {
       replicasWanted: f.replicas_wanted,
       replicas: reps.map(replicaView),
       createdAt: iso(Number(f.created_ms)),
+      until: iso(Number(f.until_ms)),
+      state: Number(f.until_ms) <= this.clock.now() ? 'expired' : 'active',
     };
   }
 
@@ -200,6 +212,9 @@ export class StorageDeals {
   async retrieve(id: string): Promise<RetrieveFileResponse & { status: 200 | 202 }> {
     const file = await this.file(id);
     if (!file) throw new StorageError(404, 'not_found', 'no such file');
+    // Past its end the hub guarantees nothing, so it serves nothing: a plain answer beats a copy
+    // that happens to survive on some disk today and not tomorrow.
+    if (file.state === 'expired') throw new StorageError(409, 'conflict', `the storage period ended on ${file.until}: the hub no longer keeps this file`);
     const usable = file.replicas.filter((r) => r.state !== 'unhealthy');
     for (const r of usable) {
       if (await this.onHand(r.blob.slice('sha256:'.length), r.bytes)) {
@@ -245,8 +260,9 @@ export class StorageDeals {
   async poll(node: string, req: StoragePollRequest): Promise<StoragePollResponse> {
     const now = this.clock.now();
     if (req.acceptDeals) await this.offer(node, req.freeBytes, now);
-    const { rows: deals } = await this.db.query<ReplicaRow>(
-      "select * from storage_replicas where provider = $1 and state in ('offered', 'sealing') and deadline_ms >= $2 order by seq limit 16",
+    const { rows: deals } = await this.db.query<ReplicaRow & { until_ms: string | number }>(
+      `select r.*, f.until_ms from storage_replicas r join storage_files f on f.id = r.file_id
+       where r.provider = $1 and r.state in ('offered', 'sealing') and r.deadline_ms >= $2 and f.until_ms > $2 order by r.seq limit 16`,
       [node, now],
     );
     const { rows: challenges } = await this.db.query<ChallengeRow & { piece_cid: string }>(
@@ -268,13 +284,38 @@ export class StorageDeals {
       }
       wanted.push({ retrievalId: t.id, dealId: t.replica_id, pieceCid: t.piece_cid, blob: `sha256:${t.blob_hex}`, bytes: Number(t.bytes) });
     }
+    // Never a piece this node still holds for a live replica: a drop names the bytes, not the deal.
+    const { rows: drops } = await this.db.query<{ id: string; piece_cid: string; drop_reason: DropRequest['reason'] }>(
+      `select r.id, r.piece_cid, r.drop_reason from storage_replicas r where r.provider = $1 and r.drop_reason is not null and r.dropped_ms is null
+       and not exists (select 1 from storage_replicas o where o.provider = $1 and o.piece_cid = r.piece_cid and o.id <> r.id and o.state = any($2::text[]))
+       order by r.seq limit 64`,
+      [node, LIVE],
+    );
     return {
-      deals: deals.map((d): DealOffer => ({ dealId: d.id, blob: `sha256:${d.blob_hex}`, pieceCid: d.piece_cid, bytes: Number(d.bytes), deadline: iso(Number(d.deadline_ms)) })),
+      deals: deals.map(
+        (d): DealOffer => ({
+          dealId: d.id,
+          blob: `sha256:${d.blob_hex}`,
+          pieceCid: d.piece_cid,
+          bytes: Number(d.bytes),
+          deadline: iso(Number(d.deadline_ms)),
+          until: iso(Number(d.until_ms)),
+        }),
+      ),
       challenges: challenges.map(
         (c): StorageChallenge => ({ challengeId: c.id, dealId: c.replica_id, pieceCid: c.piece_cid, seed: c.seed, leaves: c.leaves, deadline: iso(Number(c.deadline_ms)) }),
       ),
       retrievals: wanted,
+      drops: drops.map((d): DropRequest => ({ dealId: d.id, pieceCid: d.piece_cid, reason: d.drop_reason })),
     };
+  }
+
+  /** The node no longer holds a replica it was told to drop; the hub stops listing it. */
+  async dropped(node: string, dealId: string): Promise<{ dealId: string; dropped: true }> {
+    const r = await this.deal(node, dealId);
+    if (r.drop_reason === null) throw new StorageError(409, 'conflict', `the deal is ${r.state}, and its replica is still wanted`);
+    await this.db.query('update storage_replicas set dropped_ms = coalesce(dropped_ms, $2) where id = $1', [dealId, this.clock.now()]);
+    return { dealId, dropped: true };
   }
 
   /** Hands pending replicas to this node: bytes on hand, within its offer and room, one per file. */
@@ -283,10 +324,10 @@ export class StorageDeals {
     const offered = Math.min(Number(caps[0]?.disk ?? 0), freeBytes);
     if (offered <= 0) return;
     const { rows } = await this.db.query<ReplicaRow>(
-      `select r.* from storage_replicas r where r.state = 'pending' and r.bytes <= $2 and not (r.refused_by ? $1)
-       and not exists (select 1 from storage_replicas o where o.file_id = r.file_id and o.provider = $1)
+      `select r.* from storage_replicas r join storage_files f on f.id = r.file_id where r.state = 'pending' and r.bytes <= $2 and not (r.refused_by ? $1)
+       and f.until_ms > $3 and not exists (select 1 from storage_replicas o where o.file_id = r.file_id and o.provider = $1)
        order by r.seq limit 32`,
-      [node, offered],
+      [node, offered, now],
     );
     let room = offered;
     const files = new Set<string>();
@@ -306,15 +347,24 @@ export class StorageDeals {
     }
   }
 
-  private async deal(node: string, dealId: string): Promise<ReplicaRow> {
-    const { rows } = await this.db.query<ReplicaRow>('select * from storage_replicas where id = $1 and provider = $2', [dealId, node]);
+  private async deal(node: string, dealId: string): Promise<ReplicaRow & { until_ms: string | number }> {
+    const { rows } = await this.db.query<ReplicaRow & { until_ms: string | number }>(
+      'select r.*, f.until_ms from storage_replicas r join storage_files f on f.id = r.file_id where r.id = $1 and r.provider = $2',
+      [dealId, node],
+    );
     if (!rows[0]) throw new StorageError(404, 'not_found', 'no such deal for this node');
     return rows[0];
+  }
+
+  /** A deal not yet healthy cannot start once its file's period is over. */
+  private notEnded(r: { until_ms: string | number }): void {
+    if (Number(r.until_ms) <= this.clock.now()) throw new StorageError(409, 'conflict', `the deal ended on ${iso(Number(r.until_ms))}`);
   }
 
   async accept(node: string, dealId: string): Promise<DealView> {
     const r = await this.deal(node, dealId);
     if (r.state === 'offered') {
+      this.notEnded(r);
       const deadline = this.clock.now() + this.dealTtl;
       await this.db.query("update storage_replicas set state = 'sealing', deadline_ms = $3, updated_ms = $4 where id = $1 and provider = $2 and state = 'offered'", [
         dealId,
@@ -333,6 +383,7 @@ export class StorageDeals {
     if (pieceCid !== r.piece_cid) throw new StorageError(400, 'bad_request', `the deal's piece CID is ${r.piece_cid}, not ${pieceCid}`);
     if (r.state === 'healthy') return dealView(r);
     if (r.state !== 'offered' && r.state !== 'sealing') throw new StorageError(409, 'conflict', `the deal is ${r.state}`);
+    this.notEnded(r);
     const now = this.clock.now();
     const { rowCount } = await this.db.query(
       `update storage_replicas set state = 'healthy', deadline_ms = null, confirmed_ms = $3, last_challenge_ms = $3, last_credit_ms = $3, updated_ms = $3
@@ -368,8 +419,9 @@ export class StorageDeals {
   }
 
   async proof(node: string, challengeId: string, req: ChallengeProofRequest): Promise<ChallengeResult> {
-    const { rows } = await this.db.query<ChallengeRow & { piece_cid: string; bytes: string | number; file_id: string }>(
-      'select c.*, r.piece_cid, r.bytes, r.file_id from storage_challenges c join storage_replicas r on r.id = c.replica_id where c.id = $1 and c.provider = $2',
+    const { rows } = await this.db.query<ChallengeRow & { piece_cid: string; bytes: string | number; file_id: string; until_ms: string | number }>(
+      `select c.*, r.piece_cid, r.bytes, r.file_id, f.until_ms from storage_challenges c join storage_replicas r on r.id = c.replica_id
+       join storage_files f on f.id = r.file_id where c.id = $1 and c.provider = $2`,
       [challengeId, node],
     );
     const c = rows[0];
@@ -402,7 +454,8 @@ export class StorageDeals {
       if (rowCount === 0) return false;
       if (passed) {
         await tx.query('update storage_replicas set passed = passed + 1, updated_ms = $2 where id = $1', [c.replica_id, now]);
-        await this.credit(tx, c.replica_id, node, challengeId, c.file_id, now);
+        // A challenge open across the end is still answered, but pays only up to the end.
+        await this.credit(tx, c.replica_id, node, challengeId, c.file_id, Math.min(now, Number(c.until_ms)));
       } else {
         await this.markUnhealthy(tx, c.replica_id, now);
       }
@@ -470,15 +523,48 @@ export class StorageDeals {
       [now - this.retrievalTtl],
     );
     for (const hex of new Set(served.map((r) => r.blob_hex))) await this.dropStaging(hex);
+    await this.expire(now);
     await this.issueChallenges(now);
     await this.repair(now);
   }
 
+  /**
+   * Ends the replicas of files whose period is over. A healthy one is paid up to the end exactly
+   * (it passed its last challenge and no open one is left), then its provider is told to drop it;
+   * one with a challenge still open waits for the answer or the deadline.
+   */
+  private async expire(now: number): Promise<void> {
+    const { rows } = await this.db.query<ReplicaRow & { until_ms: string | number }>(
+      `select r.*, f.until_ms from storage_replicas r join storage_files f on f.id = r.file_id
+       where f.until_ms <= $1 and r.state = any($2::text[])
+       and not exists (select 1 from storage_challenges c where c.replica_id = r.id and c.state = 'open') order by r.seq limit 500`,
+      [now, LIVE],
+    );
+    for (const r of rows) {
+      await this.db.transaction(async (tx) => {
+        const { rowCount } = await tx.query(
+          `update storage_replicas set state = 'ended', deadline_ms = null, drop_reason = case when provider is null then null else 'ended' end, updated_ms = $2
+           where id = $1 and state = $3`,
+          [r.id, now, r.state],
+        );
+        if (rowCount > 0 && r.state === 'healthy' && r.provider) await this.credit(tx, r.id, r.provider, r.id, r.file_id, Number(r.until_ms));
+      });
+      // A replica that never got placed leaves its staged upload behind otherwise.
+      if (r.state !== 'healthy') await this.dropStaging(r.blob_hex);
+    }
+    // Unhealthy copies of ended files are let go as well (their record stays).
+    await this.db.query(
+      `update storage_replicas r set drop_reason = 'ended', updated_ms = $1 from storage_files f
+       where f.id = r.file_id and f.until_ms <= $1 and r.state = 'unhealthy' and r.provider is not null and r.drop_reason is null`,
+      [now],
+    );
+  }
+
   private async issueChallenges(now: number): Promise<void> {
     const { rows } = await this.db.query<ReplicaRow>(
-      `select r.* from storage_replicas r where r.state = 'healthy' and r.last_challenge_ms <= $1
+      `select r.* from storage_replicas r join storage_files f on f.id = r.file_id where r.state = 'healthy' and r.last_challenge_ms <= $1 and f.until_ms > $2
        and not exists (select 1 from storage_challenges c where c.replica_id = r.id and c.state = 'open') order by r.last_challenge_ms limit 500`,
-      [now - this.every],
+      [now - this.every, now],
     );
     for (const r of rows) {
       const seed = randomBytes(32).toString('hex');
@@ -503,9 +589,9 @@ export class StorageDeals {
   private async repair(now: number): Promise<void> {
     const { rows: short } = await this.db.query<{ id: string; replicas_wanted: number; live: string | number }>(
       `select f.id, f.replicas_wanted, count(r.id) filter (where r.state = any($1::text[])) as live
-       from storage_files f join storage_replicas r on r.file_id = f.id group by f.id, f.replicas_wanted
+       from storage_files f join storage_replicas r on r.file_id = f.id where f.until_ms > $2 group by f.id, f.replicas_wanted
        having count(r.id) filter (where r.state = any($1::text[])) < f.replicas_wanted`,
-      [LIVE],
+      [LIVE, now],
     );
     for (const f of short) {
       const { rows: healthy } = await this.db.query<ReplicaRow>("select * from storage_replicas where file_id = $1 and state = 'healthy' order by passed desc, seq", [f.id]);
@@ -520,6 +606,14 @@ export class StorageDeals {
         this.log(`hub: storage file ${f.id} is short of replicas; repairing from ${source.id}`);
       }
     }
+    // An unhealthy copy is let go only once the file has its wanted healthy replicas without it:
+    // until then it is the record, and a provider that only missed a challenge may still hold it.
+    await this.db.query(
+      `update storage_replicas u set drop_reason = 'replaced', updated_ms = $1 from storage_files f
+       where f.id = u.file_id and u.state = 'unhealthy' and u.provider is not null and u.drop_reason is null
+       and (select count(*) from storage_replicas h where h.file_id = u.file_id and h.state = 'healthy') >= f.replicas_wanted`,
+      [now],
+    );
     // Repairs whose bytes are not here: ask a healthy holder of those bytes to upload them, or
     // re-point the repair at another healthy replica when none holds them any more.
     const { rows: waiting } = await this.db.query<ReplicaRow>("select * from storage_replicas where state = 'pending' and repair_of is not null", []);

@@ -5,7 +5,10 @@
 // with the piece CID of its own ciphertext; challenges pass; a flipped byte fails its next
 // challenge and is recorded; with that provider gone the hub repairs to a 4th; `store get` gives
 // the file back bit-exact, also with a single healthy replica left. A hostile node and a hostile
-// customer get clean 4xx answers and change nothing.
+// customer get clean 4xx answers and change nothing. Last, on a second hub whose clock the test
+// moves: a file stored for 1 day is offered with its end, a replaced unhealthy copy is dropped by
+// its provider, and after the end the hub stops challenging, has paid exactly up to the end, shows
+// the file expired, and every provider deletes its piece.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -332,4 +335,119 @@ describe('a file on three providers', () => {
     const doc = await call('GET', '/v1/openapi.json');
     expect(Object.keys(doc.json.paths)).toEqual(expect.arrayContaining(['/v1/storage/files', '/v1/storage/poll', '/v1/storage/challenges/{challengeId}/proof']));
   });
+});
+
+describe('a storage period', () => {
+  /** How far the second hub's clock is ahead of the real one. */
+  let skew = 0;
+  const EVERY_MS = 2 * 3_600_000;
+  const PRICE = 1_000_000_000_000n;
+
+  beforeAll(async () => {
+    for (const a of agents.values()) {
+      if (a.stopped) continue;
+      await a.t.agent.stop();
+      a.stopped = true;
+    }
+    await hub.stop();
+    // Challenges are due every 2 hours of this clock, so none is open when the test moves it:
+    // every challenge is issued by a move and answered before the next one.
+    hub = await startHub({
+      dataDir: (hubDir = tmp('hub-period')),
+      port: 0,
+      sweepIntervalMs: 200,
+      clock: { now: () => Date.now() + skew },
+      storage: { challengeEveryMs: EVERY_MS, challengeDeadlineMs: 60_000, challengeLeaves: 5, pricePerGiBDay: PRICE.toString() },
+      log: (l) => hubLog.push(l),
+    });
+  }, 60_000);
+
+  const replicaRows = (id: string) =>
+    hub.db.query<{ id: string; provider: string | null; state: string; bytes: string; confirmed_ms: string | null; drop_reason: string | null; dropped_ms: string | null }>(
+      'select id, provider, state, bytes::text as bytes, confirmed_ms::text as confirmed_ms, drop_reason, dropped_ms::text as dropped_ms from storage_replicas where file_id = $1 order by seq',
+      [id],
+    );
+  const held = async (provider: string | null, cid: string) =>
+    existsSync(piecePath(provider, cid)) || ((await agentOf(provider).t.call('GET', '/storage')).json as { pieces: { cid: string }[] }).pieces.some((p) => p.cid === cid);
+
+  it('a file stored for 1 day: offered with its end, a replaced copy dropped, and after the end no challenges, credits up to the end exactly, expired, every piece deleted', async () => {
+    const file = join(tmp('period'), 'one day.bin');
+    const bytes = randomBytes(20_000);
+    writeFileSync(file, bytes);
+    const put = await store(['put', file, '--replicas', '2', '--days', '1']);
+    expect(put.code).toBe(0);
+    const id = put.out[0]!;
+    fileId = id;
+    const f0 = await fileView(id);
+    expect(Date.parse(f0.until) - Date.parse(f0.createdAt)).toBe(86_400_000);
+    expect(f0.state).toBe('active');
+
+    // What a provider sees before it accepts: the end of the deal.
+    const token = await hostileNode();
+    const poll = StoragePollResponse.parse((await call('POST', '/v1/storage/poll', { acceptDeals: true, freeBytes: GIB }, token)).json);
+    expect(poll.deals).toHaveLength(1);
+    expect(poll.deals[0]!.until).toBe(f0.until);
+    expect((await call('POST', `/v1/storage/deals/${poll.deals[0]!.dealId}/reject`, { reason: 'only looking' }, token)).status).toBe(200);
+    expect((await call('POST', `/v1/storage/deals/${poll.deals[0]!.dealId}/dropped`, {}, token)).status).toBe(404);
+
+    for (const n of ['p', 'q', 'r']) await addAgent(n);
+    const placed = await waitFile((v) => v.replicas.length === 2 && v.replicas.every((r) => r.state === 'healthy'), 'two healthy replicas');
+    const [keep, victim] = placed.replicas as [StoredFileViewT['replicas'][number], StoredFileViewT['replicas'][number]];
+
+    // The victim's copy is damaged and its provider knows; the next challenge reports it lost.
+    const path = piecePath(victim.provider, victim.pieceCid);
+    const data = readFileSync(path);
+    data[100] = data[100]! ^ 0x01;
+    writeFileSync(path, data);
+    expect(((await agentOf(victim.provider).t.call('POST', `/storage/pieces/${encodeURIComponent(victim.pieceCid)}/scrub`)).json as { state: string }).state).toBe('corrupt');
+    skew += EVERY_MS + 60_000;
+    const repaired = await waitFile(
+      (v) => v.replicas.find((r) => r.id === victim.id)!.state === 'unhealthy' && v.replicas.filter((r) => r.state === 'healthy').length === 2 && v.replicas.find((r) => r.id === keep.id)!.challengesPassed >= 1,
+      'the repair of the damaged copy',
+    );
+    const copy = repaired.replicas.find((r) => r.repairOf !== null && r.state === 'healthy')!;
+    expect(copy.provider).not.toBe(victim.provider);
+    // Replaced: its provider is told to drop it, deletes it, and says so.
+    await waitForAsync(async () => ((await replicaRows(id)).rows.find((r) => r.id === victim.id)!.dropped_ms !== null ? true : undefined), 'the replaced copy dropped');
+    expect((await replicaRows(id)).rows.find((r) => r.id === victim.id)!.drop_reason).toBe('replaced');
+    expect(await held(victim.provider, victim.pieceCid)).toBe(false);
+    // The healthy ones are kept.
+    expect(await held(keep.provider, keep.pieceCid)).toBe(true);
+    expect(await held(copy.provider, copy.pieceCid)).toBe(true);
+
+    // Past the end.
+    const until = Date.parse(f0.until);
+    skew = until + 60_000 - Date.now();
+    await waitForAsync(async () => {
+      const rows = (await replicaRows(id)).rows;
+      return rows.every((r) => r.provider === null || r.dropped_ms !== null) ? true : undefined;
+    }, 'every provider dropped its replica');
+    const rows = (await replicaRows(id)).rows;
+    expect(rows.find((r) => r.id === keep.id)).toMatchObject({ state: 'ended', drop_reason: 'ended' });
+    expect(rows.find((r) => r.id === copy.id)).toMatchObject({ state: 'ended', drop_reason: 'ended' });
+    expect(await held(keep.provider, keep.pieceCid)).toBe(false);
+    expect(await held(copy.provider, copy.pieceCid)).toBe(false);
+
+    // Paid per GiB-day from confirmation up to the end, and not a moment beyond.
+    for (const r of rows.filter((x) => x.id === keep.id || x.id === copy.id)) {
+      const paid = await hub.db.query<{ sum: string | null }>("select sum(amount)::text as sum from payment_credits where kind = 'storage' and node = $1 and job_id = $2", [r.provider, id]);
+      const owed = (PRICE * BigInt(r.bytes) * (BigInt(until) - BigInt(r.confirmed_ms!))) / (1024n ** 3n * 86_400_000n);
+      const diff = BigInt(paid.rows[0]!.sum ?? '0') - owed;
+      expect(diff >= -1n && diff <= 1n, `${r.id}: paid ${paid.rows[0]!.sum}, owed ${owed}`).toBe(true);
+    }
+
+    // Several sweeps later: no challenge was issued after the end.
+    await new Promise((r) => setTimeout(r, 1_000));
+    const late = await hub.db.query('select 1 from storage_challenges c join storage_replicas r on r.id = c.replica_id where r.file_id = $1 and c.created_ms >= $2', [id, until]);
+    expect(late.rowCount).toBe(0);
+
+    const after = await fileView(id);
+    expect(after.state).toBe('expired');
+    const out = join(tmp('period-get'), 'back.bin');
+    const err = await store(['get', id, out]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CliError);
+    expect((err as CliError).exitCode).toBe(1);
+    expect((err as Error).message).toContain(`the storage period ended on ${f0.until}`);
+    expect(existsSync(out)).toBe(false);
+  }, 180_000);
 });
