@@ -1,13 +1,18 @@
 // Protocol fuzzing of the hub over real loopback HTTP on a real PGlite directory: 10,000 generated
 // requests (fast-check, fixed seed) across every route and method with hostile bodies, headers,
-// paths and credentials. Each request is classified by an oracle written from the published API
-// (the protocol schemas, the route list, the auth rules), independently of the hub's dispatcher:
+// paths and credentials. The hub runs with payments configured (its routes answer, not 503) and a
+// storage scene set up through the API: files, deals in each state, a challenge, a retrieval, a
+// replica to drop, a voucher; a tenth of the requests are well-formed payment and storage calls
+// under every credential (a node's token on the customer's routes and back, another node's deal).
+// Each request is classified by an oracle written from the published API (the protocol schemas,
+// the route list, the auth rules), independently of the hub's dispatcher:
 //   - refused: must be a 4xx with a JSON error body of the documented shape, and write nothing;
 //   - read:    valid and read-only (health, openapi, a task's state): a 2xx matching its response
 //              schema (or 404 for an unknown task), and write nothing;
 //   - write:   valid and allowed to change state (register, heartbeat, lease, renew...): never a
 //              refusal of its shape or credentials, never a 5xx; a 2xx must match its response schema.
-// Refused and read requests run first and every table is snapshotted before, at every health check
+// Refused and read requests run first and every table (payment credits and totals, storage files,
+// replicas, challenges and retrievals included) is snapshotted before, at every health check
 // and after: they must leave the database byte-for-byte as it was. The writing ones run afterwards.
 // Nothing is a 5xx, nothing hangs (a per-request timeout), the hub answers /v1/health every 500
 // requests, and the hub logs no internal error. Malformed HTTP goes over raw sockets.
@@ -23,7 +28,27 @@ import type { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BlobStatus,
+  ChallengeProofRequest,
   ChallengeRequest,
+  ChallengeResult,
+  DealAcceptRequest,
+  DealConfirmRequest,
+  DealDroppedRequest,
+  DealDroppedResponse,
+  DealRejectRequest,
+  DealView,
+  PaymentTerms,
+  PaymentsSyncRequest,
+  PaymentsSyncResponse,
+  RetrievalDoneRequest,
+  RetrievalDoneResponse,
+  RetrieveFileResponse,
+  StoragePollRequest,
+  StoragePollResponse,
+  StoreFileRequest,
+  StoredFileView,
+  commpPure,
+  encodePieceCidV1,
   HubJobList,
   HubJobView,
   HubStatusView,
@@ -66,7 +91,21 @@ const hubLog: string[] = [];
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'offhours-hub-fuzz-'));
   // No sweep during the run: it would delete expired rows and make the snapshots differ.
-  hub = await startHub({ dataDir, port: 0, sweepIntervalMs: 3_600_000, log: (line) => hubLog.push(line) });
+  // Payments configured, so their routes answer rather than 503 (any chain: nothing is sent to it).
+  hub = await startHub({
+    dataDir,
+    port: 0,
+    sweepIntervalMs: 3_600_000,
+    payments: {
+      chainId: 31337,
+      escrow: Wallet.createRandom().address,
+      token: Wallet.createRandom().address,
+      tokenSymbol: 'USDC',
+      decimals: 6,
+      prices: { renderPerFrame: '10000', storagePerGiBDay: '1000' },
+    },
+    log: (line) => hubLog.push(line),
+  });
 });
 afterAll(async () => {
   await hub?.stop();
@@ -113,6 +152,24 @@ const SCENE = randomBytes(64);
 const SCENE_HEX = createHash('sha256').update(SCENE).digest('hex');
 const MAX_BLOB_BYTES = 2 * 1024 ** 3;
 const resultRef = { ref: `sha256:${'ab'.repeat(32)}`, bytes: 1234, mediaType: 'image/png' };
+/** Storage replicas (encrypted bytes, over the 65-byte minimum) as blob refs with their piece CIDs. */
+const replicaBlob = (n: number) => {
+  const bytes = randomBytes(n);
+  return { bytes, ref: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, cid: encodePieceCidV1(commpPure(bytes).root) };
+};
+const R1 = replicaBlob(200);
+const R2 = replicaBlob(300);
+/** Sealed by A and so deleted from the hub: a file that names it cannot be stored. */
+const RG = replicaBlob(130);
+/** What the hub holds during the quiet phase: a file of these may be stored (when the CIDs match). */
+const ON_HAND = new Map([R1, R2].map((r) => [r.ref, r]));
+const storeReq = (reps: { ref: string; cid: string; bytes: Buffer }[]) => ({
+  name: 'fuzz.bin',
+  bytes: 100,
+  sha256: 'cd'.repeat(32),
+  replicas: reps.map((r) => ({ blob: r.ref, pieceCid: r.cid, bytes: r.bytes.length })),
+});
+const CHALLENGE_LEAVES = [0];
 
 interface Scene {
   keys: Record<'A' | 'B' | 'C', Wallet>;
@@ -129,6 +186,12 @@ interface Scene {
   doneTaskId: string;
   jobId: string;
   customerKey: string;
+  /**
+   * File F: its replica R1 is A's deal (sealing), R2 B's (offered), both blobs on hand. File G: its
+   * one replica RG is A's (healthy, blob dropped), with an open challenge and an open retrieval;
+   * B's copy of it (dealDropped) failed, was replaced, and B is told to drop it.
+   */
+  storage: { fileF: string; fileG: string; dealA: string; dealB: string; dealG: string; dealDropped: string; challengeId: string; retrievalId: string };
 }
 
 async function setScene(): Promise<Scene> {
@@ -143,6 +206,11 @@ async function setScene(): Promise<Scene> {
   expect((await call('POST', `/v1/leases/${lb.leaseId}/complete`, { result: resultRef }, b.token)).status).toBe(200);
   expect((await call('POST', '/v1/tasks', { tasks: [spec(2)] }, hub.customerKey)).status).toBe(201);
   const la = LeaseResponse.parse((await call('POST', '/v1/leases', {}, a.token)).json).lease!;
+  // Found by this fuzzer (seed 2): a fraction below what the progress column (a real) holds was a
+  // 500, on any lease id. Now kept to a millionth: 200 on A's lease, 404 on none.
+  const tiny = { fraction: 1.775660810030483e-71 };
+  expect((await call('POST', `/v1/leases/${la.leaseId}/progress`, tiny, a.token)).status).toBe(200);
+  expect((await call('POST', '/v1/leases/l_unknown/progress', tiny, a.token)).status).toBe(404);
   // A job on an uploaded scene, whose one frame is withdrawn at once: the queue keeps no open task.
   const put = await fetch(`${hub.url}/v1/blobs/${SCENE_HEX}?offset=0&length=${SCENE.length}`, {
     method: 'PUT',
@@ -153,6 +221,51 @@ async function setScene(): Promise<Scene> {
   const job = await call('POST', '/v1/jobs', { kind: 'render', name: 'fuzz', scene: `sha256:${SCENE_HEX}`, frames: { start: 1, end: 1 }, settings: spec(1).settings }, hub.customerKey);
   expect(job.status).toBe(201);
   await hub.db.query("update tasks set state = 'done', verify_state = 'cancelled' where job_id = $1", [job.json.id]);
+  // A credit and its voucher for A, so a sync answers them (and a reissue signs them again).
+  await hub.db.transaction((tx) => hub.payments.credit(tx, { node: keys.A.address, kind: 'render', taskId: 't_fuzzcredit', jobId: job.json.id, amount: '12345', device: 'gpu:0' }));
+  // Storage: two files, offered through polls, one deal sealed and confirmed by A.
+  for (const r of [R1, R2, RG]) {
+    const up = await fetch(`${hub.url}/v1/blobs/${r.ref.slice(7)}?offset=0&length=${r.bytes.length}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${hub.customerKey}`, 'content-type': 'application/octet-stream' },
+      body: r.bytes,
+    });
+    expect(up.status).toBe(200);
+  }
+  const fileF = await call('POST', '/v1/storage/files', storeReq([R1, R2]), hub.customerKey);
+  const fileG = await call('POST', '/v1/storage/files', storeReq([RG]), hub.customerKey);
+  expect([fileF.status, fileG.status]).toEqual([201, 201]);
+  const poll = (token: string, acceptDeals: boolean) => call('POST', '/v1/storage/poll', { acceptDeals, freeBytes: 1024 ** 3 }, token).then((r) => StoragePollResponse.parse(r.json));
+  // One offer per file and node: A gets R1 and RG, then B gets R2.
+  const offersA = (await poll(a.token, true)).deals;
+  const offersB = (await poll(b.token, true)).deals;
+  const dealOf = (offers: { dealId: string; pieceCid: string }[], r: { cid: string }) => offers.find((d) => d.pieceCid === r.cid)!.dealId;
+  const storage = { fileF: fileF.json.id, fileG: fileG.json.id, dealA: dealOf(offersA, R1), dealB: dealOf(offersB, R2), dealG: dealOf(offersA, RG), dealDropped: 'd_fuzzdropped', challengeId: 'c_fuzzchallenge', retrievalId: '' };
+  for (const [p, body] of [
+    [`/v1/storage/deals/${storage.dealA}/accept`, {}],
+    [`/v1/storage/deals/${storage.dealG}/accept`, {}],
+    [`/v1/storage/deals/${storage.dealG}/confirm`, { pieceCid: RG.cid }],
+  ] as const) {
+    expect((await call('POST', p, body, a.token)).status).toBe(200);
+  }
+  // RG's bytes are gone (every deal for them is confirmed): retrieving G asks A to upload them.
+  expect((await call('GET', `/v1/storage/files/${storage.fileG}`, undefined, hub.customerKey)).status).toBe(202);
+  storage.retrievalId = (await poll(a.token, false)).retrievals[0]!.retrievalId;
+  await hub.db.query("insert into storage_challenges (id, replica_id, provider, seed, leaves, deadline_ms, state, created_ms) values ($1, $2, $3, $4, $5, $6, 'open', $7)", [
+    storage.challengeId,
+    storage.dealG,
+    keys.A.address.toLowerCase(),
+    'ab'.repeat(32),
+    JSON.stringify(CHALLENGE_LEAVES),
+    Date.now() + 3_600_000,
+    Date.now(),
+  ]);
+  // As a failed challenge and its repair leave it (the sweep is off): unhealthy, replaced, B to drop it.
+  await hub.db.query(
+    `insert into storage_replicas (id, file_id, key_index, blob_hex, piece_cid, bytes, state, provider, drop_reason, created_ms, updated_ms)
+     values ($1, $2, 0, $3, $4, $5, 'unhealthy', $6, 'replaced', $7, $7)`,
+    [storage.dealDropped, storage.fileG, RG.ref.slice(7), RG.cid, RG.bytes.length, keys.B.address.toLowerCase(), Date.now()],
+  );
   const expiredToken = randomBytes(32).toString('base64url');
   await hub.db.query('insert into sessions (token_hash, address, expires_ms) values ($1, $2, $3)', [
     createHash('sha256').update(expiredToken).digest('hex'),
@@ -170,17 +283,20 @@ async function setScene(): Promise<Scene> {
     doneTaskId: created[0]!.id,
     jobId: job.json.id,
     customerKey: hub.customerKey,
+    storage,
   };
 }
 
 /** Every table (and the id sequences, which even a rolled-back insert moves), and the blob store. */
 async function snapshot(): Promise<string> {
   const parts: unknown[] = [];
-  for (const t of ['nodes', 'tasks', 'sessions', 'auth_challenges', 'schema_migrations', 'jobs', 'verification_failures', 'job_blocks']) {
+  const tables = ['nodes', 'tasks', 'sessions', 'auth_challenges', 'schema_migrations', 'jobs', 'verification_failures', 'job_blocks'];
+  tables.push('payment_credits', 'payment_totals', 'storage_files', 'storage_replicas', 'storage_challenges', 'storage_retrievals');
+  for (const t of tables) {
     parts.push((await hub.db.query(`select * from ${t} order by 1`)).rows);
   }
   parts.push((await hub.db.query('select last_value, is_called from tasks_seq_seq')).rows);
-  parts.push((await hub.db.query('select last_value, is_called from verification_failures_seq_seq')).rows);
+  for (const seq of ['verification_failures_seq_seq', 'payment_credits_seq_seq', 'storage_replicas_seq_seq']) parts.push((await hub.db.query(`select last_value, is_called from ${seq}`)).rows);
   const files = (d: string): string[] =>
     readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(d, e.name)).map((f) => `${e.name}/${f}`) : [`${e.name}:${statSync(join(d, e.name)).size}`]));
   parts.push(files(join(dataDir, 'blobs')).sort());
@@ -219,6 +335,18 @@ const API: readonly RouteSpec[] = [
   // Raw bytes, not JSON: the oracle reads the query and the body's size itself (blobVerdict).
   { method: 'PUT', path: '/v1/blobs/{hex}', auth: 'either', response: BlobStatus },
   { method: 'GET', path: '/v1/blobs/{hex}', auth: 'either', response: BlobStatus },
+  { method: 'GET', path: '/v1/payments/terms', auth: 'none', response: PaymentTerms },
+  { method: 'POST', path: '/v1/payments/sync', auth: 'node', body: PaymentsSyncRequest, response: PaymentsSyncResponse },
+  { method: 'POST', path: '/v1/storage/files', auth: 'admin', body: StoreFileRequest, response: StoredFileView },
+  { method: 'GET', path: '/v1/storage/files/{fileId}', auth: 'admin', response: RetrieveFileResponse },
+  { method: 'GET', path: '/v1/storage/files/{fileId}/replicas', auth: 'admin', response: StoredFileView },
+  { method: 'POST', path: '/v1/storage/poll', auth: 'node', body: StoragePollRequest, response: StoragePollResponse },
+  { method: 'POST', path: '/v1/storage/deals/{dealId}/accept', auth: 'node', body: DealAcceptRequest, response: DealView },
+  { method: 'POST', path: '/v1/storage/deals/{dealId}/confirm', auth: 'node', body: DealConfirmRequest, response: DealView },
+  { method: 'POST', path: '/v1/storage/deals/{dealId}/reject', auth: 'node', body: DealRejectRequest, response: DealView },
+  { method: 'POST', path: '/v1/storage/deals/{dealId}/dropped', auth: 'node', body: DealDroppedRequest, response: DealDroppedResponse },
+  { method: 'POST', path: '/v1/storage/challenges/{challengeId}/proof', auth: 'node', body: ChallengeProofRequest, response: ChallengeResult },
+  { method: 'POST', path: '/v1/storage/retrievals/{retrievalId}/done', auth: 'node', body: RetrievalDoneRequest, response: RetrievalDoneResponse },
 ];
 const HEX = /^[0-9a-f]{64}$/;
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -241,6 +369,8 @@ interface HttpReq {
   headers: Record<string, string>;
   body: BodyGen;
   what: string;
+  /** The route it was generated from (its path may have been mangled since). */
+  route: string;
 }
 interface RawReq {
   type: 'raw';
@@ -287,11 +417,11 @@ function classify(r: HttpReq, scene: Scene, body: Buffer | undefined): Verdict {
     who = (['A', 'B', 'C'] as const).find((w) => auth === `Bearer ${scene.tokens[w]}`) ?? null;
     if (!who) return REFUSED;
   } else if (route.auth === 'admin' && auth !== `Bearer ${scene.customerKey}`) return REFUSED;
+  let data: any;
   if (route.body) {
     if (r.body.declared !== undefined) return REFUSED; // declared above the limit
     const type = (r.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (type !== 'application/json' || !body || body.length > BODY_LIMIT) return REFUSED;
-    let data: unknown;
     try {
       data = JSON.parse(body.toString('utf8'));
     } catch {
@@ -322,6 +452,55 @@ function classify(r: HttpReq, scene: Scene, body: Buffer | undefined): Verdict {
     case '/v1/leases/{leaseId}/release':
       // Only A holds a lease, and only that one: anyone else's, or any other id, is not found.
       return who === 'A' && params.leaseId === scene.leaseId ? { kind: 'write', response: route.response } : REFUSED;
+    case '/v1/payments/terms':
+    case '/v1/storage/files/{fileId}/replicas':
+      return { kind: 'read', response: route.response, notFoundOk: route.path !== '/v1/payments/terms' };
+    // F's blobs are on hand (200); G's retrieval is already open (202, nothing more asked).
+    case '/v1/storage/files/{fileId}':
+      return { kind: 'read', response: route.response, notFoundOk: true };
+    case '/v1/payments/sync':
+      // Not registered: 403. Only A holds a voucher, which a reissue signs again.
+      if (who === 'C') return REFUSED;
+      return who === 'A' && data.reissue === true ? { kind: 'write', response: route.response } : { kind: 'read', response: route.response, notFoundOk: false };
+    case '/v1/storage/files':
+      // Each replica's whole blob on hand (409 else) with its own piece CID (400 else).
+      return (data.replicas as { blob: string; pieceCid: string; bytes: number }[]).every((x) => ON_HAND.get(x.blob)?.bytes.length === x.bytes && ON_HAND.get(x.blob)?.cid === x.pieceCid)
+        ? { kind: 'write', response: route.response }
+        : REFUSED;
+    case '/v1/storage/poll':
+      if (who === 'C') return REFUSED;
+      // Offers write; a poll that takes none only reads (G's retrieval waits for bytes not here).
+      return data.acceptDeals === true ? { kind: 'write', response: route.response } : { kind: 'read', response: route.response, notFoundOk: false };
+    case '/v1/storage/deals/{dealId}/accept':
+    case '/v1/storage/deals/{dealId}/reject':
+    case '/v1/storage/deals/{dealId}/confirm':
+    case '/v1/storage/deals/{dealId}/dropped': {
+      const st = scene.storage;
+      const deals: Record<string, [Who, string, 'open' | 'healthy' | 'to drop']> = {
+        [st.dealA]: ['A', R1.cid, 'open'],
+        [st.dealB]: ['B', R2.cid, 'open'],
+        [st.dealG]: ['A', RG.cid, 'healthy'],
+        [st.dealDropped]: ['B', RG.cid, 'to drop'],
+      };
+      const deal = deals[params.dealId!];
+      // Someone else's deal, or none: 404.
+      if (!deal || deal[0] !== who) return REFUSED;
+      // Only a replica the hub let go of can be dropped (409 while it is wanted).
+      if (route.path.endsWith('/dropped')) return deal[2] === 'to drop' ? { kind: 'write', response: route.response } : REFUSED;
+      // A confirm with another piece CID: 400; a healthy one's is answered as it is.
+      if (route.path.endsWith('/confirm') && data.pieceCid !== deal[1]) return REFUSED;
+      if (route.path.endsWith('/confirm') && deal[2] === 'healthy') return { kind: 'read', response: route.response, notFoundOk: false };
+      // A healthy or unhealthy deal is neither taken, confirmed nor given back again (409).
+      return deal[2] === 'open' ? { kind: 'write', response: route.response } : REFUSED;
+    }
+    case '/v1/storage/challenges/{challengeId}/proof':
+      if (who !== 'A' || params.challengeId !== scene.storage.challengeId) return REFUSED;
+      // Proofs for other leaves than asked are no answer (400); the right leaves, or a loss, are recorded.
+      if ('proofs' in data && JSON.stringify(data.proofs.map((p: { leaf: number }) => p.leaf)) !== JSON.stringify(CHALLENGE_LEAVES)) return REFUSED;
+      return { kind: 'write', response: route.response };
+    case '/v1/storage/retrievals/{retrievalId}/done':
+      // A's, with the bytes not uploaded: answered received: false, and nothing changes.
+      return who === 'A' && params.retrievalId === scene.storage.retrievalId ? { kind: 'read', response: route.response, notFoundOk: false } : REFUSED;
     default:
       return { kind: 'write', response: route.response };
   }
@@ -340,7 +519,7 @@ function blobVerdict(route: RouteSpec, r: HttpReq, hex: string, body: Buffer | u
     if (q.has(k)) return REFUSED;
     q.set(k, v);
   }
-  const num = (v: string | undefined) => (v !== undefined && /^(0|[1-9]\d{0,15})$/.test(v) && Number(v) <= 2 ** 53 ? Number(v) : null);
+  const num = (v: string | undefined) => (v !== undefined && /^(0|[1-9]\d{0,15})$/.test(v) && Number.isSafeInteger(Number(v)) ? Number(v) : null);
   const offset = num(q.get('offset'));
   const length = num(q.get('length'));
   if (q.size !== 2 || offset === null || length === null || length === 0) return REFUSED;
@@ -462,6 +641,25 @@ function buildArbitraries(scene: Scene): fc.Arbitrary<Req> {
       { kind: 'render', name: 'fuzz', scene: `sha256:${SCENE_HEX}`, frames: { start: 0, end: 0 }, settings: spec(1).settings, pricePerFrame: '5' },
       { kind: 'render', name: 'fuzz', scene: `sha256:${BLOB_HEX}`, frames: { start: 1, end: 1 }, settings: spec(1).settings },
     ),
+    '/v1/payments/sync': fc.constantFrom({ after: 0 }, { after: 0, reissue: true }, { after: 1, reissue: false }, { after: Number.MAX_SAFE_INTEGER }),
+    '/v1/storage/files': fc.constantFrom(
+      storeReq([R1]),
+      storeReq([R1, R2]),
+      storeReq([R2, RG]),
+      // R1's bytes under R2's piece CID.
+      { ...storeReq([R1]), replicas: [{ blob: R1.ref, pieceCid: R2.cid, bytes: R1.bytes.length }] },
+    ),
+    '/v1/storage/poll': fc.constantFrom({ acceptDeals: false, freeBytes: 0 }, { acceptDeals: true, freeBytes: 10 * 1024 ** 3 }, { acceptDeals: false, freeBytes: 2 ** 53 }),
+    '/v1/storage/deals/{dealId}/accept': fc.constant({}),
+    '/v1/storage/deals/{dealId}/confirm': fc.constantFrom({ pieceCid: R1.cid }, { pieceCid: R2.cid }, { pieceCid: RG.cid }),
+    '/v1/storage/deals/{dealId}/reject': fc.constantFrom({ reason: 'disk full' }, { reason: '../../etc/passwd' }),
+    '/v1/storage/deals/{dealId}/dropped': fc.constant({}),
+    '/v1/storage/challenges/{challengeId}/proof': fc.constantFrom(
+      { proofs: CHALLENGE_LEAVES.map((leaf) => ({ leaf, value: 'ab'.repeat(32), path: ['cd'.repeat(32), 'ef'.repeat(32)] })) },
+      { proofs: [{ leaf: 3, value: 'ab'.repeat(32), path: [] }] },
+      { lost: { reason: 'the scrub found damage' } },
+    ),
+    '/v1/storage/retrievals/{retrievalId}/done': fc.constant({}),
   };
 
   const mutation: fc.Arbitrary<Mutation> = fc.record({
@@ -550,6 +748,10 @@ function buildArbitraries(scene: Scene): fc.Arbitrary<Req> {
     { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).map(encodeURIComponent) },
   );
 
+  /** A storage id the scene holds half the time (someone's deal, challenge...), else any id. */
+  const st = scene.storage;
+  const storageId = (...known: string[]) => fc.oneof({ weight: 1, arbitrary: fc.constantFrom(...known) }, { weight: 1, arbitrary: idArb });
+
   const hexArb = fc.oneof(
     { weight: 6, arbitrary: fc.constantFrom(BLOB_HEX, SCENE_HEX) },
     { weight: 2, arbitrary: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex')) },
@@ -586,7 +788,7 @@ function buildArbitraries(scene: Scene): fc.Arbitrary<Req> {
     (p) => p.slice(1),
     (p) => p.toUpperCase(),
   );
-  const otherPaths = fc.constantFrom('/', '/v1', '/v1/', '/openapi.json', '/v1/openapi.json', '/v1/auth', '/v1/leases/renew', '/v1/tasks/', '/v1/nodes/x/y', '/.env', '/v1/../../etc/passwd', '*');
+  const otherPaths = fc.constantFrom('/', '/v1', '/v1/', '/openapi.json', '/v1/openapi.json', '/v1/auth', '/v1/leases/renew', '/v1/tasks/', '/v1/nodes/x/y', '/.env', '/v1/../../etc/passwd', '*', '/v1/payments', '/v1/storage/files/', '/v1/storage/deals//accept');
 
   const credential = fc.constantFrom<[string, string | undefined]>(
     ['none', undefined],
@@ -625,7 +827,17 @@ function buildArbitraries(scene: Scene): fc.Arbitrary<Req> {
     .record({
       route: fc.constantFrom(...API),
       methodPick: fc.oneof({ weight: 8, arbitrary: fc.constant<string | null>(null) }, { weight: 2, arbitrary: fc.constantFrom<string | null>(...METHODS) }),
-      ids: fc.record({ leaseId: idArb, taskId: idArb, jobId: idArb, hex: hexArb, query: putQuery }),
+      ids: fc.record({
+        leaseId: idArb,
+        taskId: idArb,
+        jobId: idArb,
+        hex: hexArb,
+        query: putQuery,
+        fileId: storageId(st.fileF, st.fileG, st.dealA),
+        dealId: storageId(st.dealA, st.dealB, st.dealG, st.dealDropped, st.challengeId),
+        challengeId: storageId(st.challengeId, st.dealG),
+        retrievalId: storageId(st.retrievalId, st.dealG),
+      }),
       junk: fc.oneof({ weight: 7, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: pathJunk }),
       other: fc.oneof({ weight: 24, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: otherPaths }),
       cred: fc.oneof(
@@ -652,6 +864,7 @@ function buildArbitraries(scene: Scene): fc.Arbitrary<Req> {
       return bodyFor(bodyTemplate).map((body): Req => {
         const method = x.methodPick ?? x.route.method;
         let path = x.route.path.replace('{leaseId}', x.ids.leaseId).replace('{taskId}', x.ids.taskId).replace('{jobId}', x.ids.jobId).replace('{hex}', x.ids.hex);
+        path = path.replace('{fileId}', x.ids.fileId).replace('{dealId}', x.ids.dealId).replace('{challengeId}', x.ids.challengeId).replace('{retrievalId}', x.ids.retrievalId);
         if (x.route.method === 'PUT') path += x.ids.query;
         if (x.junk) path = x.junk(path);
         if (x.other) path = x.other;
@@ -668,7 +881,7 @@ function buildArbitraries(scene: Scene): fc.Arbitrary<Req> {
         const headers: Record<string, string> = { ...(x.extraHeaders ?? {}) };
         if (authorization !== undefined) headers.authorization = authorization;
         if (type !== undefined) headers['content-type'] = type;
-        return { type: 'http', method, path, headers, body, what: `${method} ${path.slice(0, 120)} [${credName}; ${type ?? 'no type'}; ${body.what}]` };
+        return { type: 'http', method, path, headers, body, route: x.route.path, what: `${method} ${path.slice(0, 120)} [${credName}; ${type ?? 'no type'}; ${body.what}]` };
       });
     });
 
@@ -713,7 +926,47 @@ function buildArbitraries(scene: Scene): fc.Arbitrary<Req> {
     fc.string({ unit: 'binary-ascii', minLength: 1, maxLength: 200 }).map((s) => rawReq('random ascii request line', `${s}\r\nHost: x\r\nConnection: close\r\n\r\n`)),
   );
 
-  return fc.oneof({ weight: 95, arbitrary: api }, { weight: 5, arbitrary: raw });
+  // Payments and storage, well-formed: each route's own body and the scene's own ids, under every
+  // credential (a node's token on the customer's routes and back, B on A's deal, C unregistered),
+  // so the rules behind authentication are reached, not only the schema.
+  const paidOrStored = API.filter((r) => /^\/v1\/(payments|storage)\//.test(r.path));
+  const focused: fc.Arbitrary<Req> = fc
+    .record({
+      route: fc.constantFrom(...paidOrStored),
+      cred: fc.constantFrom<[string, string | undefined]>(
+        ['node A', `Bearer ${A}`],
+        ['node A', `Bearer ${A}`],
+        ['node A', `Bearer ${A}`],
+        ['node B', `Bearer ${B}`],
+        ['node B', `Bearer ${B}`],
+        ['node C (unregistered)', `Bearer ${C}`],
+        ['customer key', `Bearer ${scene.customerKey}`],
+        ['customer key', `Bearer ${scene.customerKey}`],
+        ['expired token', `Bearer ${scene.expiredToken}`],
+        ['none', undefined],
+      ),
+      pick: fc.nat(),
+    })
+    .chain((x) =>
+      (templates[x.route.path] ?? fc.constant(undefined)).map((body): Req => {
+        // Mostly an id of the kind the route names (someone's), sometimes one of another kind.
+        const param = /\{(\w+)\}/.exec(x.route.path)?.[1] ?? '';
+        const ids = ({
+          fileId: [st.fileF, st.fileG, st.dealA],
+          dealId: [st.dealA, st.dealA, st.dealB, st.dealG, st.dealDropped, st.dealDropped, st.challengeId],
+          challengeId: [st.challengeId, st.challengeId, st.dealG],
+          retrievalId: [st.retrievalId, st.retrievalId, scene.leaseId],
+        } as Record<string, string[]>)[param] ?? [''];
+        const path = x.route.path.replace(/\{\w+\}/, ids[x.pick % ids.length]!);
+        const text = body === undefined ? undefined : toText(body);
+        const headers: Record<string, string> = text === undefined ? {} : { 'content-type': 'application/json' };
+        if (x.cred[1] !== undefined) headers.authorization = x.cred[1];
+        const what = `${x.route.method} ${path} [${x.cred[0]}; focused ${text?.slice(0, 80) ?? 'no body'}]`;
+        return { type: 'http', method: x.route.method, path, headers, route: x.route.path, what, body: { what: text ?? 'no body', make: () => (text === undefined ? undefined : Buffer.from(text)) } };
+      }),
+    );
+
+  return fc.oneof({ weight: 85, arbitrary: api }, { weight: 10, arbitrary: focused }, { weight: 5, arbitrary: raw });
 }
 
 // --- Sending --------------------------------------------------------------------------------
@@ -853,6 +1106,9 @@ describe('protocol fuzzing: the hub', () => {
 
       // Classify first (bodies are rebuilt when sent), so the ones that may write run last.
       const classified = reqs.map((r) => ({ r, v: r.type === 'raw' ? REFUSED : classify(r, scene, r.body.make()) }));
+      // How often each payment and storage route was reached with a request valid enough to be served.
+      const served = new Map<string, number>();
+      for (const { r, v } of classified) if (r.type === 'http' && v.kind !== 'refused' && /^\/v1\/(payments|storage)\//.test(r.route)) served.set(`${r.route} ${v.kind}`, (served.get(`${r.route} ${v.kind}`) ?? 0) + 1);
       const quiet = classified.filter((c) => c.v.kind !== 'write');
       const writing = classified.filter((c) => c.v.kind === 'write');
       const failures: string[] = [];
@@ -900,13 +1156,18 @@ describe('protocol fuzzing: the hub', () => {
       }
 
       const summary = Object.fromEntries([...tally].sort());
-      console.log(`hub fuzz (seed ${SEED}): ${quiet.length} refused or read-only, ${writing.length} valid writes`, summary);
+      console.log(`hub fuzz (seed ${SEED}): ${quiet.length} refused or read-only, ${writing.length} valid writes`, summary, Object.fromEntries([...served].sort()));
       expect(failures.slice(0, 25), `${failures.length} of ${TOTAL} failed`).toEqual([]);
-      expect(hubLog, 'the hub logged internal errors').toEqual([]);
+      // A deal given back and a challenge failed are logged as what they are, not as errors.
+      expect(hubLog.filter((l) => !/^hub: storage (deal \S+ refused|challenge \S+ failed) by /.test(l)), 'the hub logged internal errors').toEqual([]);
       // The classes all occur: the fuzzer reaches past auth into bodies, and some requests are valid.
       expect(quiet.filter((c) => c.v.kind === 'refused').length).toBeGreaterThan(TOTAL * 0.8);
       expect(writing.length).toBeGreaterThan(20);
       expect(classified.filter((c) => c.r.type === 'raw').length).toBeGreaterThan(200);
+      // Every payment and storage route was served at least once, not only refused.
+      for (const route of API.filter((x) => /^\/v1\/(payments|storage)\//.test(x.path))) {
+        expect([...served].filter(([k]) => k.startsWith(`${route.path} `)).length, route.path).toBeGreaterThan(0);
+      }
     } finally {
       agent.destroy();
     }
