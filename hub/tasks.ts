@@ -1,4 +1,4 @@
-// The task queue and its leases. Leasing is one transaction that takes the queue's head with
+// The task queue and its leases. Leasing is one statement that takes the queue's head with
 // FOR UPDATE SKIP LOCKED: on a Postgres server shared by several hub processes, two transactions
 // never lock the same row, and one that finds the head locked moves on instead of waiting, so no
 // task is handed out twice and no one queues behind a slow lease. On PGlite (one process, one
@@ -11,6 +11,9 @@ import { iso, type Clock } from './clock.js';
 export const LEASE_TTL_MS = 5 * 60_000;
 /** How long a task waits before a node with a poor record (score < 0.5) may have it. */
 export const LOW_REPUTATION_DELAY_MS = 30_000;
+/** Rows added since the last ANALYZE that call for another, and how often one may run at most. */
+const ANALYZE_AFTER_ROWS = 500;
+const ANALYZE_EVERY_MS = 10_000;
 
 export class LeaseError extends Error {
   constructor(
@@ -55,7 +58,27 @@ export class Tasks {
        returning ${TASK_COLUMNS}`,
       [ids, specs.map((s) => JSON.stringify(s)), now, job?.id ?? null, job?.verifies ?? null, job?.excluded ?? []],
     );
+    this.inserted(specs.length, job !== undefined);
     return rows.map(view);
+  }
+
+  // The lease takes the queue's head through the partial index on open tasks, but only if the
+  // planner knows the queue is long: with statistics from when it was short (a fresh hub, a big job
+  // just queued, and Postgres's autovacuum a minute away; PGlite has none) it reads and sorts every
+  // open task on each lease instead, O(queue) per lease. So once enough rows have been added, the
+  // table is analysed (at most every ANALYZE_EVERY_MS, in the background: a job's tasks are still
+  // in the caller's transaction, so a little later).
+  private insertedSinceAnalyze = 0;
+  private nextAnalyzeMs = 0;
+  private inserted(count: number, inTransaction: boolean): void {
+    this.insertedSinceAnalyze += count;
+    const now = Date.now();
+    if (this.insertedSinceAnalyze < ANALYZE_AFTER_ROWS || now < this.nextAnalyzeMs) return;
+    this.insertedSinceAnalyze = 0;
+    this.nextAnalyzeMs = now + ANALYZE_EVERY_MS;
+    // Best effort: a failure (the hub closing meanwhile) only leaves the statistics to autovacuum.
+    const t = setTimeout(() => void Promise.resolve().then(() => this.db.query('analyze tasks')).catch(() => undefined), inTransaction ? 1000 : 0);
+    t.unref();
   }
 
   async get(id: string): Promise<TaskView | null> {
@@ -68,15 +91,11 @@ export class Tasks {
     const now = this.clock.now();
     const leaseId = newId('l');
     const deadline = now + this.leaseTtlMs;
-    const params: TakeParams = [now, leaseId, node, deadline, kinds, device, now - this.lowReputationDelayMs];
-    return this.db.transaction(async (tx) => {
-      // Expired leases first: their work is the oldest, and its customer has already waited once.
-      // Taking them here, not only in the sweep, means a dead node's work is re-leased the moment
-      // someone asks, whatever the sweep's timer.
-      const row = (await take(tx, 'state = \'leased\' and lease_expires_ms < $1', 'lease_expires_ms', 'lease_expires_ms', params)) ??
-        (await take(tx, 'state = \'open\'', 'seq', 'updated_ms', params));
-      return row ? { leaseId, taskId: row.id, task: row.spec, deadline: iso(deadline) } : null;
-    });
+    // One statement, not a transaction of two: it is atomic on its own, and on a Postgres server it
+    // is one round trip instead of four (begin, expired, open, commit).
+    const { rows } = await this.db.query<{ id: string; spec: TaskSpec }>(LEASE_SQL, [now, leaseId, node, deadline, [...kinds], device, now - this.lowReputationDelayMs]);
+    const row = rows[0];
+    return row ? { leaseId, taskId: row.id, task: row.spec, deadline: iso(deadline) } : null;
   }
 
   async renew(node: string, leaseId: string): Promise<string> {
@@ -87,7 +106,9 @@ export class Tasks {
   }
 
   async progress(node: string, leaseId: string, fraction: number): Promise<string> {
-    const row = await this.onLiveLease(node, leaseId, 'update tasks set progress = $4, updated_ms = $3', [fraction]);
+    // The column is a real: a fraction too small for it (1e-71) fails the statement, lease or not,
+    // so it is kept to a millionth, finer than any progress bar shows.
+    const row = await this.onLiveLease(node, leaseId, 'update tasks set progress = $4, updated_ms = $3', [Math.round(fraction * 1e6) / 1e6]);
     return iso(Number(row.lease_expires_ms));
   }
 
@@ -147,30 +168,34 @@ export class Tasks {
   }
 }
 
-/** now, lease id, node, deadline, kinds, device, and the cutoff a poorly rated node waits for. */
-type TakeParams = [number, string, string, number, readonly TaskKind[], string | null, number];
-
 // Besides the queue order: never a task this node is excluded from (the result a check checks is
 // its own; it was refused on this frame), nor any task of a job it is blocked from; and a node
 // whose record scores below 0.5 gets only what has waited `lowReputationDelayMs` since it became
 // available, so better nodes go first. The score subquery does not depend on the row: Postgres
 // runs it once per statement.
-async function take(tx: Queryable, where: string, order: string, waitedSince: string, params: TakeParams): Promise<TaskRow | null> {
-  const { rows } = await tx.query<TaskRow>(
-    `with picked as (
-       select id from tasks where ${where} and kind = any($5::text[])
+const eligible = (waitedSince: string) => `kind = any($5::text[])
          and not ($3 = any(excluded))
          and (job_id is null or not exists (select 1 from job_blocks b where b.job_id = tasks.job_id and b.node = $3 and b.refusals >= 2 /* BLOCK_AFTER_REFUSALS */))
-         and (${waitedSince} <= $7 or coalesce((select (n.passed + 1)::float8 / (n.passed + n.failed + 2) from nodes n where n.address = $3), 0.5) >= 0.5)
-       order by ${order} limit 1 for update skip locked
-     )
-     update tasks t set state = 'leased', lease_id = $2, leased_by = $3, lease_expires_ms = $4, attempts = t.attempts + 1, progress = null, result = null, device = $6, updated_ms = $1
-     from picked where t.id = picked.id
-     returning t.id, t.spec`,
-    [params[0], params[1], params[2], params[3], [...params[4]], params[5], params[6]],
-  );
-  return rows[0] ?? null;
-}
+         and (${waitedSince} <= $7 or coalesce((select (n.passed + 1)::float8 / (n.passed + n.failed + 2) from nodes n where n.address = $3), 0.5) >= 0.5)`;
+
+// Parameters: now, lease id, node, deadline, kinds, device, and the cutoff a poorly rated node waits
+// for. Expired leases first: their work is the oldest, and its customer has already waited once.
+// Taking them here, not only in the sweep, means a dead node's work is re-leased the moment someone
+// asks, whatever the sweep's timer. COALESCE evaluates its second argument only when the first is
+// null, so the open queue is only read (and a row of it only locked) when no expired lease is there
+// to take. Each head is taken with FOR UPDATE SKIP LOCKED: two concurrent leases never lock the
+// same row, and one that finds the head locked moves on instead of waiting.
+const LEASE_SQL = `/* prepare:hub-lease */ with picked as (
+     select coalesce(
+       (select id from tasks where state = 'leased' and lease_expires_ms < $1 and ${eligible('lease_expires_ms')}
+         order by lease_expires_ms limit 1 for update skip locked),
+       (select id from tasks where state = 'open' and ${eligible('updated_ms')}
+         order by seq limit 1 for update skip locked)
+     ) as id
+   )
+   update tasks t set state = 'leased', lease_id = $2, leased_by = $3, lease_expires_ms = $4, attempts = t.attempts + 1, progress = null, result = null, device = $6, updated_ms = $1
+   from picked where t.id = picked.id
+   returning t.id, t.spec`;
 
 function view(r: TaskRow): TaskView {
   return {

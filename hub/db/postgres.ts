@@ -6,7 +6,10 @@ import type { Db, Queryable, QueryResult } from './db.js';
 import { migrate } from './migrations.js';
 
 export interface PostgresOptions {
-  /** Connections in the pool; each open transaction holds one for its whole duration. */
+  /**
+   * Connections in the pool; each open transaction holds one for its whole duration. Default: the
+   * DATABASE_POOL_SIZE environment variable, else 20.
+   */
   poolSize?: number;
   log?: (line: string) => void;
 }
@@ -25,9 +28,21 @@ const types = {
   }) as typeof pg.types.getTypeParser,
 };
 
+// A statement that opens with `/* prepare:NAME */` is a hot one (the lease): it is prepared once per
+// connection under that name and then only bound and executed, which spares Postgres planning it
+// again on every call. Other statements stay unnamed (planned per call, as before).
+const PREPARE = /^\/\* prepare:([\w-]+) \*\//;
+
 async function run<T>(q: pg.Pool | pg.PoolClient, sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> {
-  const r = await q.query(sql, params ? [...params] : undefined);
+  const name = sql.startsWith('/* prepare:') ? PREPARE.exec(sql)?.[1] : undefined;
+  const r = name ? await q.query({ name, text: sql, values: params ? [...params] : [] }) : await q.query(sql, params ? [...params] : undefined);
   return { rows: r.rows as T[], rowCount: r.rowCount ?? r.rows.length };
+}
+
+/** DATABASE_POOL_SIZE if it is a positive integer, else 20. */
+function poolSizeFromEnv(): number {
+  const n = Number(process.env.DATABASE_POOL_SIZE);
+  return Number.isInteger(n) && n > 0 ? n : 20;
 }
 
 /** Host, port and database of a URL, never its password: this goes into logs. */
@@ -42,7 +57,7 @@ export function describeDatabaseUrl(url: string): string {
 
 export async function openPostgresDb(connectionString: string, opts: PostgresOptions = {}): Promise<Db> {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const pool = new pg.Pool({ connectionString, max: opts.poolSize ?? 20, types });
+  const pool = new pg.Pool({ connectionString, max: opts.poolSize ?? poolSizeFromEnv(), types });
   // An idle client whose server connection dies (restart, failover) is reported here; without a
   // listener the pool's 'error' event would take the whole hub down. The next query reconnects.
   pool.on('error', (err) => log(`hub: postgres connection lost: ${err.message}`));
