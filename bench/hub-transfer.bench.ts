@@ -111,11 +111,11 @@ try {
     healthLat.push(performance.now() - h0);
     // Leases of earlier rounds are kept (not released), so the queue holds only this round's task
     // and the first lease the node gets is it.
-    let stop = false;
+    const give = { up: false };
     let leasedAt = 0;
     const t0 = performance.now();
     const poller = (async () => {
-      while (!stop) {
+      while (!give.up) {
         const r = await post('/v1/leases', { kinds: ['render'], device: 'cpu' }, token);
         if (r.json.lease) {
           leasedAt = performance.now();
@@ -129,7 +129,7 @@ try {
       hub.customerKey,
     );
     if (submitted.status !== 201) throw new Error(`submit: ${submitted.status} ${JSON.stringify(submitted.json)}`);
-    const guard = setTimeout(() => (stop = true), 10_000);
+    const guard = setTimeout(() => (give.up = true), 10_000);
     await poller;
     clearTimeout(guard);
     if (!leasedAt) throw new Error('no lease of the submitted job within 10 s');

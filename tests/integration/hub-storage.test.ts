@@ -32,6 +32,14 @@ import { PIECES_DIR } from '../../agent/storage/storage-service.js';
 import { decryptFile, runStoreCommand, storeKeysDir } from '../../cli/store-command.js';
 import { CliError } from '../../cli/api-client.js';
 import { startAgent, waitForAsync, type TestAgent } from '../support/jobs.js';
+import { requireProgram } from '../support/external.js';
+import { findPostgres, startPostgres, type PostgresServer } from '../support/postgres.js';
+
+// The first hub runs on PGlite; the storage period's hub on a real Postgres server (Debian's,
+// started by the test), so the deals' SQL (locks, expiry, credits, drops) runs on both.
+const postgresFound = findPostgres();
+const postgresEnabled = requireProgram(postgresFound, 'hub storage deals on a Postgres server');
+let pgServer: PostgresServer | undefined;
 
 const GIB = 1024 ** 3;
 const dirs: string[] = [];
@@ -116,6 +124,7 @@ async function hostileNode(): Promise<string> {
 beforeAll(async () => {
   hub = await startHub({
     dataDir: (hubDir = tmp('hub')),
+    databaseUrl: '',
     port: 0,
     sweepIntervalMs: 200,
     storage: { challengeEveryMs: 1_500, challengeDeadlineMs: 6_000, challengeLeaves: 5, pricePerGiBDay: '1000000000000' },
@@ -127,6 +136,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const a of agents.values()) if (!a.stopped) await a.t.agent.stop().catch(() => undefined);
   await hub?.stop();
+  await pgServer?.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }, 60_000);
 
@@ -352,8 +362,10 @@ describe('a storage period', () => {
     await hub.stop();
     // Challenges are due every 2 hours of this clock, so none is open when the test moves it:
     // every challenge is issued by a move and answered before the next one.
+    if (postgresEnabled) pgServer = await startPostgres(postgresFound);
     hub = await startHub({
       dataDir: (hubDir = tmp('hub-period')),
+      databaseUrl: pgServer ? await pgServer.newDatabase() : '',
       port: 0,
       sweepIntervalMs: 200,
       clock: { now: () => Date.now() + skew },
