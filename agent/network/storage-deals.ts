@@ -115,9 +115,19 @@ export class StorageDeals {
       .finally(() => this.busy.delete(key));
   }
 
+  /**
+   * A piece this hub gave this node, or null. Challenges, retrievals and drops only ever touch
+   * those: a hub that learns the CID of a file the user stored here themselves, or of another hub's
+   * replica, must get neither proofs about it nor its bytes.
+   */
+  private ours(cid: string): ReturnType<DealStorage['piece']> | null {
+    const piece = this.o.storage.piece(cid);
+    return piece && piece.source === this.source ? piece : null;
+  }
+
   private async answer(http: HubHttp, c: StorageChallenge): Promise<void> {
-    if (!this.o.storage.piece(c.pieceCid)) {
-      this.o.log.warn('a hub challenged a piece this node does not hold', { hub: this.o.origin, cid: c.pieceCid });
+    if (!this.ours(c.pieceCid)) {
+      this.o.log.warn('a hub challenged a piece it did not give this node', { hub: this.o.origin, cid: c.pieceCid });
       return;
     }
     // A piece this node's own scrub found damaged is never proved: a sampled challenge could miss
@@ -140,7 +150,7 @@ export class StorageDeals {
   }
 
   private async upload(http: HubHttp, r: RetrievalRequest): Promise<void> {
-    const piece = this.o.storage.piece(r.pieceCid);
+    const piece = this.ours(r.pieceCid);
     const path = this.o.storage.piecePath(r.pieceCid);
     if (!piece || !path || piece.payloadSize !== r.bytes) {
       this.o.log.warn('a hub asked for a piece this node does not hold', { hub: this.o.origin, cid: r.pieceCid });
@@ -155,6 +165,13 @@ export class StorageDeals {
   private async take(http: HubHttp, d: DealOffer): Promise<void> {
     const deal = (suffix: string, body: unknown) => http.post(`/v1/storage/deals/${encodeURIComponent(d.dealId)}/${suffix}`, body).then((a) => DealView.parse(a));
     const held = this.o.storage.piece(d.pieceCid);
+    // Already holding this hub's own replica (a confirm whose answer was lost): confirm again. The
+    // same CID from anywhere else (the user's own file, another hub) is not offered up as this
+    // deal: the hub would then challenge and retrieve it. Pieces are named by CID, so it is refused.
+    if (held && held.source !== this.source) {
+      await deal('reject', { reason: 'this node already stores a piece with that CID for someone else' });
+      return;
+    }
     if (held?.state === 'sealed') {
       await deal('confirm', { pieceCid: d.pieceCid });
       return;

@@ -176,6 +176,53 @@ describe('drops from a hostile hub', () => {
     }
   });
 
+  it("proves and hands over only its own replicas: the user's file and another hub's stay private, and a deal for their CID is refused", async () => {
+    const { service, local, theirs } = withPieces();
+    try {
+      const deals = new StorageDeals({ origin: 'http://hub.test', storage: service, dataDir: tmp(), log: silentLog });
+      const http = fakeHttp(
+        {
+          deals: [{ dealId: 'd_grab', blob: `sha256:${HEX}`, pieceCid: local, bytes: 200, deadline: soon, until: soon }],
+          challenges: [
+            { challengeId: 'c_local', dealId: 'd_1', pieceCid: local, seed: HEX, leaves: [0], deadline: soon },
+            { challengeId: 'c_theirs', dealId: 'd_2', pieceCid: theirs, seed: HEX, leaves: [0], deadline: soon },
+          ],
+          retrievals: [
+            { retrievalId: 'r_local', dealId: 'd_1', pieceCid: local, blob: `sha256:${HEX}`, bytes: 200 },
+            { retrievalId: 'r_theirs', dealId: 'd_2', pieceCid: theirs, blob: `sha256:${HEX}`, bytes: 200 },
+          ],
+        },
+        { '/v1/storage/deals/d_grab/reject': { dealId: 'd_grab', state: 'pending', pieceCid: local, deadline: null } },
+      );
+      // Any blob status or upload call would be the start of handing the user's bytes over.
+      const touched: string[] = [];
+      http.get = async (path: string) => (touched.push(`GET ${path}`), { ref: `sha256:${HEX}`, received: 0, complete: false });
+      http.putRaw = async (path: string) => (touched.push(`PUT ${path}`), {});
+      const proved: string[] = [];
+      const proveLeaves = service.proveLeaves.bind(service);
+      service.proveLeaves = async (cid, leaves) => (proved.push(cid), proveLeaves(cid, leaves));
+      await deals.run(http);
+      await settle();
+      // No proof, no upload (and the deal waits for the disk rules, which allow nothing here).
+      expect(touched).toEqual([]);
+      expect(proved).toEqual([]);
+      expect(http.posts).toEqual(['/v1/storage/poll']);
+    } finally {
+      await service.close();
+    }
+    // Where the rules allow a deal: one naming the CID of a piece held for someone else is refused,
+    // not confirmed with those bytes.
+    const storage = { ...fakeStorage(true), piece: (cid: string) => (cid === local ? ({ cid, state: 'sealed', source: 'local' } as PieceRecord) : undefined) };
+    const deals = new StorageDeals({ origin: 'http://hub.test', storage, dataDir: tmp(), log: silentLog });
+    const http = fakeHttp(
+      { deals: [{ dealId: 'd_grab', blob: `sha256:${HEX}`, pieceCid: local, bytes: 200, deadline: soon, until: soon }], challenges: [], retrievals: [] },
+      { '/v1/storage/deals/d_grab/reject': { dealId: 'd_grab', state: 'pending', pieceCid: local, deadline: null } },
+    );
+    await deals.run(http);
+    await settle();
+    expect(http.posts.sort()).toEqual(['/v1/storage/deals/d_grab/reject', '/v1/storage/poll']);
+  });
+
   it('refuses a poll whose drops name a path-like CID or a bad deal id, and deletes nothing', async () => {
     const { service, folder, local, ours, theirs, bait } = withPieces();
     try {
