@@ -195,6 +195,9 @@ export const UPLOAD_PIECE_BYTES = 64 * 1024 * 1024;
 export async function uploadBlob(http: BlobHttp, file: string, ref: ContentRef, bytes: number, pieceBytes = UPLOAD_PIECE_BYTES): Promise<void> {
   const hex = hexOf(ref);
   let offsetMoves = 0;
+  /** Where the last PUT the hub took began, and how often since then its offset did not move on. */
+  let lastPut: number | null = null;
+  let stalls = 0;
   for (;;) {
     const status = await blobStatus(http, hex, ref);
     if (status.complete) {
@@ -203,6 +206,8 @@ export async function uploadBlob(http: BlobHttp, file: string, ref: ContentRef, 
     }
     if (status.received > bytes) throw new HubRequestError('invalid', `the hub says it holds ${status.received} bytes of a ${bytes}-byte result`);
     const from = status.received;
+    // A hub that takes every PUT but never holds more would have this node upload forever.
+    if (lastPut !== null && from <= lastPut && ++stalls > 4) throw new HubRequestError('invalid', 'the hub does not keep what is uploaded to it');
     const to = Math.min(bytes, from + pieceBytes);
     const body =
       to > from
@@ -219,6 +224,7 @@ export async function uploadBlob(http: BlobHttp, file: string, ref: ContentRef, 
       if (err instanceof HubRequestError && err.code === 'upload_offset') throw new HubRequestError('invalid', 'the hub kept asking for another offset');
       throw err;
     }
+    lastPut = from;
   }
 }
 
