@@ -1,14 +1,14 @@
 // Customer render jobs and the hub's status in the API v1. Concatenated into ROUTES (routes.ts), so
 // dispatch and OpenAPI see them like the rest. The blob endpoints carry raw bytes and live in
 // blob-routes.ts.
-import type { z } from 'zod';
 import { HubJobList, HubJobView, HubStatusView, RenewRequest, SubmitRenderJob } from '../../protocol/index.js';
 import type { Blobs } from '../blobs.js';
 import type { Jobs } from '../jobs.js';
 import type { Reputation } from '../reputation.js';
 import type { Verifier } from '../verify/verifier.js';
 import { HttpError } from './http.js';
-import type { Ctx, Route, Services } from './routes.js';
+import type { Route, Services } from './routes.js';
+import { routesFor } from './define-route.js';
 
 /** What hub.ts adds for jobs; a hub built without it serves the bare task queue only. */
 export interface JobServices {
@@ -19,9 +19,7 @@ export interface JobServices {
   status(): Promise<HubStatusView>;
 }
 
-function route<B>(r: Omit<Route, 'handle' | 'body' | 'status'> & { body?: z.ZodType<B>; status?: number; handle(s: Services, ctx: Ctx<B>): Promise<unknown> }): Route {
-  return { status: 200, ...r } as Route;
-}
+const route = routesFor<Services>();
 
 export function work(s: Services): JobServices {
   if (!s.work) throw new HttpError(404, 'not_found', 'this hub does not take jobs');

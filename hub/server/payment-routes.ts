@@ -1,18 +1,16 @@
 // The payment part of the API v1: the hub's terms, and a node's credits with the voucher that
 // backs them. Concatenated into ROUTES (routes.ts), so dispatch and OpenAPI see them like the rest.
-import { z } from 'zod';
 import { PaymentTerms, PaymentsSyncRequest, PaymentsSyncResponse, RedeemRequest, RedeemResponse } from '../../protocol/index.js';
 import { redeemOwed } from '../settlement.js';
 import type { Payments } from '../payments.js';
 import { HttpError } from './http.js';
-import type { Ctx, Route, Services } from './routes.js';
+import type { Route, Services } from './routes.js';
+import { routesFor } from './define-route.js';
 
 /** Services with the payments service, which hub.ts adds (absent in a hub built without it). */
 type WithPayments = Services & { payments?: Payments };
 
-function route<B>(r: Omit<Route, 'handle' | 'body' | 'status'> & { body?: z.ZodType<B>; status?: number; handle(s: WithPayments, ctx: Ctx<B>): Promise<unknown> }): Route {
-  return { status: 200, ...r } as Route;
-}
+const route = routesFor<WithPayments>();
 
 function configured(s: WithPayments): Payments {
   if (!s.payments?.configured) throw new HttpError(503, 'payments_unconfigured', 'this hub has no payment configuration (chain, escrow, token) yet');

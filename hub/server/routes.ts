@@ -30,6 +30,7 @@ import { HttpError } from './http.js';
 import { STORAGE_ROUTES, StoragePathParams } from './storage-routes.js';
 import { PAYMENT_ROUTES } from './payment-routes.js';
 import { JOB_ROUTES, type JobServices } from './job-routes.js';
+import { registered, routesFor } from './define-route.js';
 
 export interface Services {
   auth: NodeAuth;
@@ -61,13 +62,7 @@ export interface Route {
   handle(s: Services, ctx: Ctx<unknown>): Promise<unknown>;
 }
 
-function route<B>(r: Omit<Route, 'handle' | 'body' | 'status'> & { body?: z.ZodType<B>; status?: number; handle(s: Services, ctx: Ctx<B>): Promise<unknown> }): Route {
-  return { status: 200, ...r } as Route;
-}
-
-async function registered(s: Services, node: string): Promise<void> {
-  if (!(await s.nodes.isRegistered(node))) throw new HttpError(403, 'not_registered', 'register this node (POST /v1/nodes) first');
-}
+const route = routesFor<Services>();
 
 export const PathParams = z.object({ leaseId: HubId, taskId: HubId, jobId: HubId }).partial().extend(StoragePathParams.shape);
 

@@ -21,7 +21,8 @@ import {
 } from '../../protocol/index.js';
 import { StorageError, type StorageDeals } from '../storage/deals.js';
 import { HttpError } from './http.js';
-import type { Ctx, Route, Services } from './routes.js';
+import type { Route, Services } from './routes.js';
+import { registered, routesFor, type RouteSpec } from './define-route.js';
 
 /** Services with the storage service, which hub.ts adds. */
 type WithStorage = Services & { storage?: StorageDeals };
@@ -52,13 +53,10 @@ async function mapped<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function registered(s: Services, node: string): Promise<void> {
-  if (!(await s.nodes.isRegistered(node))) throw new HttpError(403, 'not_registered', 'register this node (POST /v1/nodes) first');
-}
-
-function route<B>(r: Omit<Route, 'handle' | 'body' | 'status'> & { body?: z.ZodType<B>; status?: number; handle(s: WithStorage, ctx: Ctx<B>): Promise<unknown> }): Route {
+const base = routesFor<WithStorage>();
+function route<B>(r: RouteSpec<B, WithStorage>): Route {
   const handle = r.handle;
-  return { status: 200, ...r, handle: (s: WithStorage, ctx: Ctx<B>) => mapped(() => handle(s, ctx)) } as Route;
+  return base({ ...r, handle: (s, ctx) => mapped(() => handle(s, ctx)) });
 }
 
 export const STORAGE_ROUTES: readonly Route[] = [
