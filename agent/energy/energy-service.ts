@@ -67,6 +67,9 @@ export interface RunEnd {
   local: boolean;
   /** A benchmark run: its energy is booked, but it is not a job that earns. */
   benchmark: boolean;
+  /** The network (hub's network key) a leased run worked for, so its cost is set against that
+   * network's earnings; absent for local runs. */
+  network?: string | null;
 }
 
 /** One run of a job on a device, as the Power page lists it and the profit figures average it. */
@@ -185,7 +188,8 @@ export class EnergyService {
         id: `energy:${run.jobId}:${run.device}:${m.from}`,
         at: m.to,
         from: m.from,
-        network: run.local ? LOCAL_NETWORK : null,
+        // A key too long for the ledger's field is left unattributed rather than failing the entry.
+        network: run.local ? LOCAL_NETWORK : run.network && run.network.length <= 100 ? run.network : null,
         jobId: run.jobId,
         device: run.device,
         mwh: Number(m.mwhMarginal),

@@ -65,7 +65,7 @@ export interface SupervisorOptions {
 /** What the supervisor tells the energy service: a run started and ended on a device. */
 export interface RunMeter {
   runStarted(jobId: string, device: DeviceId): void;
-  runEnded(run: { jobId: string; title: string | null; device: DeviceId; succeeded: boolean; local: boolean; benchmark: boolean }): unknown;
+  runEnded(run: { jobId: string; title: string | null; device: DeviceId; succeeded: boolean; local: boolean; benchmark: boolean; network?: string | null }): unknown;
 }
 
 type Stop = 'release' | 'cancel' | 'timeout' | 'shutdown';
@@ -581,7 +581,15 @@ export class JobSupervisor implements WorkExecutor {
     if (run.metered !== null) {
       const succeeded = how.kind === 'finished' && how.result.outcome === 'succeeded' && run.stopping === null;
       try {
-        this.o.energy?.runEnded({ jobId: job.id, title: job.title, device: run.metered, succeeded, local: job.source.kind === 'local', benchmark: job.kind === 'benchmark' });
+        this.o.energy?.runEnded({
+          jobId: job.id,
+          title: job.title,
+          device: run.metered,
+          succeeded,
+          local: job.source.kind === 'local',
+          benchmark: job.kind === 'benchmark',
+          network: job.source.kind === 'hub' ? job.source.network : null,
+        });
       } catch (err) {
         this.o.log.error('could not book the energy of a run', { jobId: job.id, err });
       }
