@@ -13,7 +13,6 @@ import { Nodes } from './nodes.js';
 import { LEASE_TTL_MS, LOW_REPUTATION_DELAY_MS, Tasks } from './tasks.js';
 import { Blobs, MAX_BLOB_BYTES } from './blobs.js';
 import { DEFAULT_PRICE_PER_FRAME, Jobs, hubStatus } from './jobs.js';
-import { Reputation } from './reputation.js';
 import { Verifier, type VerifyOptions } from './verify/verifier.js';
 import type { HubStatusView } from '../protocol/index.js';
 import { createHubHttpServer } from './server/server.js';
@@ -126,7 +125,6 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
       blobs,
       jobs: new Jobs(db, clock, services.tasks, blobs, opts.pricePerFrame ?? DEFAULT_PRICE_PER_FRAME),
       verifier,
-      reputation: new Reputation(db),
       // Online: seen within two heartbeats.
       status: () => hubStatus(db, clock.now(), 2 * services.heartbeatS * 1000, opts.paymentsStatus ?? (() => paymentsStatus(payments))),
     };

@@ -39,14 +39,16 @@ export class Nodes {
     return rowCount > 0;
   }
 
-  /** Records availability; false if the node never registered. */
-  async heartbeat(address: string, req: HeartbeatRequest): Promise<boolean> {
-    const { rowCount } = await this.db.query('update nodes set availability = $2, last_seen_at = $3 where address = $1', [
-      address,
-      JSON.stringify(req.availability),
-      this.clock.now(),
-    ]);
-    return rowCount > 0;
+  /**
+   * Records availability; null if the node never registered, else its verification counters (read
+   * in the same statement, so a heartbeat's answer costs one query).
+   */
+  async heartbeat(address: string, req: HeartbeatRequest): Promise<{ passed: number; failed: number } | null> {
+    const { rows } = await this.db.query<{ passed: number; failed: number }>(
+      'update nodes set availability = $2, last_seen_at = $3 where address = $1 returning passed, failed',
+      [address, JSON.stringify(req.availability), this.clock.now()],
+    );
+    return rows[0] ?? null;
   }
 }
 

@@ -7,17 +7,14 @@ import type { Queryable } from './db/db.js';
 
 export const score = (passed: number, failed: number): number => (passed + 1) / (passed + failed + 2);
 
-export class Reputation {
-  constructor(private readonly db: Queryable) {}
+/** The record as the API shows it, from the counters on a node's row. */
+export function reputationView(row: { passed: number; failed: number } | undefined): NodeReputation {
+  const passed = Number(row?.passed ?? 0);
+  const failed = Number(row?.failed ?? 0);
+  return { score: score(passed, failed), passed, failed };
+}
 
-  async of(node: string): Promise<NodeReputation> {
-    const { rows } = await this.db.query<{ passed: number; failed: number }>('select passed, failed from nodes where address = $1', [node]);
-    const passed = Number(rows[0]?.passed ?? 0);
-    const failed = Number(rows[0]?.failed ?? 0);
-    return { score: score(passed, failed), passed, failed };
-  }
-
-  static async record(tx: Queryable, node: string, outcome: 'passed' | 'failed'): Promise<void> {
-    await tx.query(`update nodes set ${outcome === 'passed' ? 'passed = passed + 1' : 'failed = failed + 1'} where address = $1`, [node]);
-  }
+/** Counts one decided result on the node's row, inside the transaction that decides it. */
+export async function recordOutcome(tx: Queryable, node: string, outcome: 'passed' | 'failed'): Promise<void> {
+  await tx.query(`update nodes set ${outcome === 'passed' ? 'passed = passed + 1' : 'failed = failed + 1'} where address = $1`, [node]);
 }

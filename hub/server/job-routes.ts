@@ -4,7 +4,6 @@
 import { HubJobList, HubJobView, HubStatusView, RenewRequest, SubmitRenderJob } from '../../protocol/index.js';
 import type { Blobs } from '../blobs.js';
 import type { Jobs } from '../jobs.js';
-import type { Reputation } from '../reputation.js';
 import type { Verifier } from '../verify/verifier.js';
 import { HttpError } from './http.js';
 import type { Route, Services } from './routes.js';
@@ -15,7 +14,6 @@ export interface JobServices {
   blobs: Blobs;
   jobs: Jobs;
   verifier: Verifier;
-  reputation: Reputation;
   status(): Promise<HubStatusView>;
 }
 

@@ -26,6 +26,7 @@ import {
 import type { NodeAuth } from '../auth.js';
 import type { Nodes } from '../nodes.js';
 import type { Tasks } from '../tasks.js';
+import { reputationView } from '../reputation.js';
 import { HttpError } from './http.js';
 import { STORAGE_ROUTES, StoragePathParams } from './storage-routes.js';
 import { PAYMENT_ROUTES } from './payment-routes.js';
@@ -106,9 +107,10 @@ export const ROUTES: readonly Route[] = [
     body: HeartbeatRequest,
     response: HeartbeatResponse,
     handle: async (s, { node, body }) => {
-      if (!(await s.nodes.heartbeat(node, body))) throw new HttpError(403, 'not_registered', 'register this node (POST /v1/nodes) first');
+      const record = await s.nodes.heartbeat(node, body);
+      if (!record) throw new HttpError(403, 'not_registered', 'register this node (POST /v1/nodes) first');
       const revokedLeases = await s.tasks.revoked(node, body.leases ?? []);
-      return { nextHeartbeatS: s.heartbeatS, revokedLeases, ...(s.work ? { reputation: await s.work.reputation.of(node) } : {}) };
+      return { nextHeartbeatS: s.heartbeatS, revokedLeases, ...(s.work ? { reputation: reputationView(record) } : {}) };
     },
   }),
   route({

@@ -14,9 +14,16 @@ import { handleBlob, matchBlob, type BlobCaller } from './blob-routes.js';
 
 interface Compiled {
   route: Route;
-  segments: string[];
+  /** Per path segment: the literal, or the name of a `{param}`. */
+  segments: Array<{ literal: string } | { param: string }>;
 }
-const COMPILED: Compiled[] = ROUTES.map((route) => ({ route, segments: route.path.split('/') }));
+const COMPILED: Compiled[] = ROUTES.map((route) => ({
+  route,
+  segments: route.path.split('/').map((seg) => {
+    const m = /^\{(\w+)\}$/.exec(seg);
+    return m ? { param: m[1]! } : { literal: seg };
+  }),
+}));
 
 /** The route for a path, its raw (still percent-encoded) parameters, and whether the method fits. */
 function match(method: string, pathname: string): { route: Route; params: Record<string, string> } | 'method' | null {
@@ -26,9 +33,9 @@ function match(method: string, pathname: string): { route: Route; params: Record
     if (c.segments.length !== parts.length) continue;
     const params: Record<string, string> = {};
     const ok = c.segments.every((seg, i) => {
-      const m = /^\{(\w+)\}$/.exec(seg);
-      if (m) params[m[1]!] = parts[i]!;
-      return m ? parts[i] !== '' : seg === parts[i];
+      if ('literal' in seg) return seg.literal === parts[i];
+      params[seg.param] = parts[i]!;
+      return parts[i] !== '';
     });
     if (!ok) continue;
     if (c.route.method === method) return { route: c.route, params };

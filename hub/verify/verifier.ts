@@ -13,7 +13,7 @@ import type { Blobs } from '../blobs.js';
 import type { CreditSink } from '../credit-sink.js';
 import type { Db, Queryable } from '../db/db.js';
 import type { Clock } from '../clock.js';
-import { Reputation } from '../reputation.js';
+import { recordOutcome } from '../reputation.js';
 import type { Tasks } from '../tasks.js';
 import { borderToRect, decodePng, inset, isBlank, psnr, ssim, type Rgba } from './image.js';
 
@@ -196,7 +196,7 @@ export class Verifier {
   private async accept(tx: Queryable, t: Row, kind: 'render' | 'check'): Promise<void> {
     const now = this.clock.now();
     await tx.query("update tasks set verify_state = 'verified', updated_ms = $2 where id = $1", [t.id, now]);
-    await Reputation.record(tx, t.leased_by!, 'passed');
+    await recordOutcome(tx, t.leased_by!, 'passed');
     await this.credits?.credit(tx, { node: t.leased_by!, kind, taskId: t.id, jobId: t.job_id!, amount: t.spec.job!.pay, device: t.device });
     if (kind === 'render') {
       await tx.query(
@@ -255,7 +255,7 @@ export class Verifier {
       r.detail.slice(0, 300),
       this.clock.now(),
     ]);
-    await Reputation.record(tx, node, 'failed');
+    await recordOutcome(tx, node, 'failed');
     await tx.query(
       'insert into job_blocks (job_id, node, refusals) values ($1, $2, 1) on conflict (job_id, node) do update set refusals = job_blocks.refusals + 1',
       [jobId, node],

@@ -2,21 +2,16 @@
 // solc-js, and the node's offline check (verifyVoucher) held to the same verdict on every case:
 // a voucher the node accepts and that has not expired is one the chain pays, and each voucher
 // the chain refuses is one the node refuses too (or, if only expired, knows to have reissued).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { BrowserProvider, Contract, ContractFactory, TypedDataEncoder, Wallet, type Signer } from 'ethers';
+import { BrowserProvider, Contract, TypedDataEncoder, Wallet, type Signer } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileContracts } from '../../hub/contracts/compile.js';
 import { verifyVoucher, voucherDigest, voucherDomain, voucherTypedData, type SignedVoucher, type Voucher, type VoucherDomain } from '../../protocol/index.js';
+import { deploy, revertName as chainRevertName, startChain, type Chain } from '../support/chain.js';
 
-const require = createRequire(import.meta.url);
 const USDC = 1_000_000n;
 const HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 const N = 2n * HALF_N + 1n;
 
-let dir: string;
+let chain: Chain | undefined;
 let provider: BrowserProvider;
 let chainId: number;
 let hub: Wallet;
@@ -27,11 +22,6 @@ let escrow: Contract;
 let escrowAddress: string;
 let otherEscrowAddress: string;
 let token: string;
-
-async function deploy(name: 'OffhoursEscrow' | 'MockUSDC', signer: Signer): Promise<Contract> {
-  const c = compileContracts()[name];
-  return (await (await new ContractFactory(c.abi, c.bytecode, signer).deploy()).waitForDeployment()) as Contract;
-}
 
 const latest = async () => (await provider.getBlock('latest'))!.timestamp;
 const balance = async (who: string): Promise<bigint> => usdc.getFunction('balanceOf')(who);
@@ -53,19 +43,7 @@ async function nodeVerdict(signed: SignedVoucher, payee = signed.voucher.payee) 
 }
 
 /** The custom error a call reverted with, whichever way the provider reported it. */
-async function revertName(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-  } catch (err: any) {
-    if (err?.revert?.name) return err.revert.name;
-    const data = err?.data ?? err?.info?.error?.data;
-    if (typeof data === 'string' && data.length >= 10) return escrow.interface.parseError(data)?.name ?? `unknown ${data}`;
-    const m = /custom error '(\w+)/.exec(String(err?.message));
-    if (m) return m[1]!;
-    throw err;
-  }
-  throw new Error('expected a revert');
-}
+const revertName = (call: Promise<unknown>) => chainRevertName(call, escrow.interface);
 
 const redeemAs = (s: Signer) => escrow.connect(s) as Contract;
 
@@ -90,13 +68,8 @@ async function expectPaid(signed: SignedVoucher, amount: bigint) {
 }
 
 beforeAll(async () => {
-  // Hardhat 2 needs a config file to build its runtime; an empty project in a temp dir is enough.
-  dir = mkdtempSync(path.join(tmpdir(), 'offhours-hh-'));
-  writeFileSync(path.join(dir, 'hardhat.config.cjs'), 'module.exports = {};\n');
-  process.env.HARDHAT_CONFIG = path.join(dir, 'hardhat.config.cjs');
-  const hre = require('hardhat');
-  provider = new BrowserProvider(hre.network.provider, undefined, { cacheTimeout: -1 });
-  chainId = Number((await provider.getNetwork()).chainId);
+  chain = await startChain();
+  ({ provider, chainId } = chain);
   const deployer = await provider.getSigner(0);
   relayer = await provider.getSigner(1);
   relayerAddress = await relayer.getAddress();
@@ -114,8 +87,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(() => {
-  delete process.env.HARDHAT_CONFIG;
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  chain?.stop();
 });
 
 describe('escrow: encoding', () => {

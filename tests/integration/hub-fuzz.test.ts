@@ -76,6 +76,7 @@ import {
   type TaskSpec,
 } from '../../protocol/index.js';
 import { startHub, type RunningHub } from '../../hub/hub.js';
+import { hubCall } from '../support/hub-api.js';
 
 const TOTAL = Number(process.env.OFFHOURS_FUZZ_TOTAL ?? 10_000);
 const SEED = Number(process.env.OFFHOURS_FUZZ_SEED ?? 7_070_707);
@@ -114,15 +115,7 @@ afterAll(async () => {
 
 // --- Setting the scene through the real API --------------------------------------------------
 
-async function call(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${hub.url}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null };
-}
+const call = (method: string, path: string, body?: unknown, token?: string) => hubCall(hub.url, method, path, body, token);
 
 const newKey = () => new Wallet(`0x${randomBytes(32).toString('hex')}`);
 

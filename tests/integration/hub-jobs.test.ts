@@ -32,6 +32,7 @@ import { startHub, type RunningHub } from '../../hub/hub.js';
 import type { CreditSink } from '../../hub/credit-sink.js';
 import { blender, REPO, run } from '../support/blender.js';
 import { requireProgram } from '../support/external.js';
+import { hubCall } from '../support/hub-api.js';
 import { findPostgres, startPostgres, type PostgresServer } from '../support/postgres.js';
 
 const skew = { ms: 0 };
@@ -210,15 +211,7 @@ const sink: CreditSink = {
 let hub: RunningHub;
 let dataDir: string;
 
-async function call(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${hub.url}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : null };
-}
+const call = (method: string, path: string, body?: unknown, token?: string) => hubCall(hub.url, method, path, body, token);
 
 async function put(token: string, hex: string, offset: number, length: number, body: Buffer, type = 'application/octet-stream'): Promise<{ status: number; json: any }> {
   const res = await fetch(`${hub.url}/v1/blobs/${hex}?offset=${offset}&length=${length}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': type }, body: new Uint8Array(body) });

@@ -5,13 +5,11 @@
 // voucher and books into a real agent Ledger; and the voucher redeemed on the chain. Every voucher
 // the intake refuses is refused by the contract too.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BrowserProvider, Contract, ContractFactory, Wallet, type Signer } from 'ethers';
+import { BrowserProvider, Contract, Wallet, type Signer } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { compileContracts } from '../../hub/contracts/compile.js';
 import { startHub, type RunningHub } from '../../hub/hub.js';
 import { VOUCHER_TTL_S } from '../../hub/payments.js';
 import { escrowDeposit, paymentsStatus, redeemBatch } from '../../hub/settlement.js';
@@ -34,10 +32,10 @@ import {
   type VoucherDomain,
   RedeemResponse,
 } from '../../protocol/index.js';
+import { deploy, revertName as chainRevertName, startChain, type Chain } from '../support/chain.js';
 import { requireProgram } from '../support/external.js';
 import { findPostgres, startPostgres, type PostgresServer } from '../support/postgres.js';
 
-const require = createRequire(import.meta.url);
 const USDC = 1_000_000n;
 const skew = { ms: 0 };
 const clock = { now: () => Date.now() + skew.ms };
@@ -56,6 +54,7 @@ const tempDir = () => {
   return d;
 };
 
+let chain: Chain | undefined;
 let provider: BrowserProvider;
 let chainId: number;
 let operator: Signer;
@@ -66,38 +65,17 @@ let escrow: Contract;
 let escrowAddress: string;
 let otherEscrowAddress: string;
 
-async function deploy(name: 'OffhoursEscrow' | 'MockUSDC', signer: Signer): Promise<Contract> {
-  const c = compileContracts()[name];
-  return (await (await new ContractFactory(c.abi, c.bytecode, signer).deploy()).waitForDeployment()) as Contract;
-}
-
 const balance = async (who: string): Promise<bigint> => usdc.getFunction('balanceOf')(who);
 
 /** The custom error a call reverted with, whichever way the provider reported it. */
-async function revertName(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-  } catch (err: any) {
-    if (err?.revert?.name) return err.revert.name;
-    const data = err?.data ?? err?.info?.error?.data;
-    if (typeof data === 'string' && data.length >= 10) return escrow.interface.parseError(data)?.name ?? `unknown ${data}`;
-    const m = /custom error '(\w+)/.exec(String(err?.message));
-    if (m) return m[1]!;
-    throw err;
-  }
-  throw new Error('expected a revert');
-}
+const revertName = (call: Promise<unknown>) => chainRevertName(call, escrow.interface);
 
 /** The contract's verdict on a voucher, without spending it. */
 const chainRefusal = (s: SignedVoucher) => revertName(escrow.connect(relayer).getFunction('redeem').staticCall(s.voucher, s.signature));
 
 beforeAll(async () => {
-  const dir = tempDir();
-  writeFileSync(join(dir, 'hardhat.config.cjs'), 'module.exports = {};\n');
-  process.env.HARDHAT_CONFIG = join(dir, 'hardhat.config.cjs');
-  const hre = require('hardhat');
-  provider = new BrowserProvider(hre.network.provider, undefined, { cacheTimeout: -1 });
-  chainId = Number((await provider.getNetwork()).chainId);
+  chain = await startChain();
+  ({ provider, chainId } = chain);
   operator = await provider.getSigner(0);
   relayer = await provider.getSigner(1);
   usdc = await deploy('MockUSDC', operator);
@@ -110,7 +88,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  delete process.env.HARDHAT_CONFIG;
+  chain?.stop();
   await (await pgServer?.catch(() => undefined))?.stop();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
