@@ -1,4 +1,6 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, constants as fsConstants, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { copyFile, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** Writes a whole file or nothing: temp file in the same directory, fsync, rename. */
@@ -28,4 +30,41 @@ export function readJsonFile<T>(path: string, check: (value: unknown) => T | nul
   } catch {
     return null;
   }
+}
+
+/** Copies to a path that must not exist yet and fsyncs the copy, so it is on the disk before it is recorded. */
+export async function copyDurably(from: string, to: string): Promise<void> {
+  await copyFile(from, to, fsConstants.COPYFILE_EXCL);
+  const fd = await open(to, 'r+');
+  try {
+    await fd.sync();
+  } finally {
+    await fd.close();
+  }
+}
+
+/** Creates a file readable by its owner only holding 32 fresh random bytes as hex (and a newline),
+ * and returns them; null when the file already exists (it is left as it is). */
+export function createSecretFile(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return null;
+    throw err;
+  }
+  const secret = randomBytes(32).toString('hex');
+  try {
+    writeSync(fd, `${secret}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return secret;
+}
+
+/** Narrows a file that others may read to its owner only; whether it had to (never on Windows). */
+export function makeOwnerOnly(path: string): boolean {
+  if (process.platform === 'win32' || (statSync(path).mode & 0o077) === 0) return false;
+  chmodSync(path, 0o600);
+  return true;
 }

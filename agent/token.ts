@@ -1,9 +1,9 @@
 // The API bearer token: created on first run, kept in the data directory readable by the user only.
-import { chmodSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { openSync, writeSync, closeSync } from 'node:fs';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { DATA_FILES } from '../protocol/index.js';
+import { createSecretFile, makeOwnerOnly } from './fs-util.js';
 
 export interface TokenResult {
   token: string;
@@ -18,23 +18,9 @@ export function tokenPath(dataDir: string): string {
 
 export function ensureToken(dataDir: string): TokenResult {
   const path = tokenPath(dataDir);
-  try {
-    const fd = openSync(path, 'wx', 0o600);
-    const token = randomBytes(32).toString('hex');
-    try {
-      writeSync(fd, `${token}\n`);
-    } finally {
-      closeSync(fd);
-    }
-    return { token, created: true, fixedPermissions: false };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  }
-  let fixedPermissions = false;
-  if (process.platform !== 'win32' && (statSync(path).mode & 0o077) !== 0) {
-    chmodSync(path, 0o600);
-    fixedPermissions = true;
-  }
+  const created = createSecretFile(path);
+  if (created !== null) return { token: created, created: true, fixedPermissions: false };
+  const fixedPermissions = makeOwnerOnly(path);
   const token = readFileSync(path, 'utf8').trim();
   if (!/^[0-9a-f]{64}$/.test(token)) throw new Error(`The API token file ${path} is damaged; delete it and restart the agent to make a new one.`);
   return { token, created: false, fixedPermissions };

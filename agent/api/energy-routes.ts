@@ -2,7 +2,6 @@
 // schema in protocol/ before the agent sees it; the CSV export streams in chunks, so a year of
 // history never becomes one giant string.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ZodError } from 'zod';
 import {
   API_PREFIX,
   CalibrationRequest,
@@ -12,14 +11,13 @@ import {
   TariffCsvImport,
   TariffId,
   TariffSettings,
-  fieldErrors,
   type EarningsQuery,
   type EarningsReport,
   type EnergySettings,
   type PowerView,
   type TariffCsvPreview,
 } from '../../protocol/index.js';
-import { HttpError, readJsonBody, sendJson } from './http-util.js';
+import { HttpError, check, readJsonBody, sendJson } from './http-util.js';
 
 /** A dynamic price table of a year of half-hours is about 1.3 MB of JSON; a CSV export a bit less. */
 export const TARIFF_BODY_BYTES = 16 * 1024 * 1024;
@@ -36,12 +34,6 @@ export interface EnergyApi {
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
-
-function check<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } }, value: unknown, what: string): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new HttpError(400, 'invalid_request', `the ${what} is not valid`, fieldErrors(parsed.error));
-  return parsed.data;
-}
 
 function queryOf(req: IncomingMessage): Record<string, string> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { FieldError } from '../../protocol/index.js';
+import type { ZodError } from 'zod';
+import { fieldErrors, type FieldError } from '../../protocol/index.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -12,6 +13,13 @@ export class HttpError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The value as `schema` reads it, or a 400 naming what was wrong with the `what`. */
+export function check<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } }, value: unknown, what = 'request body'): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new HttpError(400, 'invalid_request', `the ${what} is not valid`, fieldErrors(parsed.error));
+  return parsed.data;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {

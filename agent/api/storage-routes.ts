@@ -1,9 +1,8 @@
 // The shared-disk endpoints. A piece is named in the path by its CID, checked against the CID
 // pattern before anything looks it up; no path from a request ever reaches the file system.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ZodError } from 'zod';
-import { API_PREFIX, AddPieceRequest, PieceCidText, ProveRequest, fieldErrors, type Ingest, type PieceRecord, type ProveResult, type StorageView } from '../../protocol/index.js';
-import { HttpError, readJsonBody, sendJson } from './http-util.js';
+import { API_PREFIX, AddPieceRequest, PieceCidText, ProveRequest, type Ingest, type PieceRecord, type ProveResult, type StorageView } from '../../protocol/index.js';
+import { HttpError, check, readJsonBody, sendJson } from './http-util.js';
 
 export interface StorageApi {
   view(): Promise<StorageView>;
@@ -13,12 +12,6 @@ export interface StorageApi {
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
-
-function check<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: ZodError } }, value: unknown): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new HttpError(400, 'invalid_request', 'the request body is not valid', fieldErrors(parsed.error));
-  return parsed.data;
-}
 
 export function storageRoutes(storage: () => StorageApi): Record<string, Partial<Record<string, Handler>>> {
   return {

@@ -19,7 +19,7 @@ import type { Logger } from '../logger.js';
 import type { NodeKey } from '../wallet/node-key.js';
 import { SignInRefused, signIn } from '../wallet/sign-in.js';
 import { DEFAULT_BACKOFF, backoffMs, type BackoffOptions } from './backoff.js';
-import { HubRequestError, hubHttp, type HubHttp } from './hub-http.js';
+import { HubRequestError, firstIssue, hubHttp, type HubHttp } from './hub-http.js';
 
 export const NO_PAYOUT_REASON = 'No payout address: set a payout address in Settings → Payouts, and Offhours registers with this hub.';
 
@@ -70,11 +70,6 @@ const REFUSED_RECHECK_MS = 60_000;
 /** The hub's own period is obeyed within these bounds: a hostile one cannot make it spin or go silent. */
 const MIN_HEARTBEAT_MS = 1_000;
 const MAX_HEARTBEAT_MS = 10 * 60_000;
-
-const firstIssue = (e: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }) => {
-  const i = e.issues[0];
-  return i ? `${i.path.map(String).join('.') || '(body)'}: ${i.message}` : 'unknown';
-};
 
 export class HubClient {
   private readonly t: HubClientTimings;

@@ -21,6 +21,12 @@ export class HubRequestError extends Error {
   }
 }
 
+/** The first thing wrong with a hub answer that failed its schema, for the refusal's words. */
+export function firstIssue(e: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): string {
+  const i = e.issues[0];
+  return i ? `${i.path.map(String).join('.') || '(body)'}: ${i.message}` : 'unknown';
+}
+
 export interface HubHttp extends HubFetch {
   /** Sends a session token with each call while one is set. */
   setToken(token: string | null): void;

@@ -41,6 +41,8 @@ export interface NetworkServiceOptions {
 export class NetworkService implements WorkExecutor {
   private readonly clients = new Map<string, HubClient>();
   private readonly intakes = new Map<string, PaymentIntake>();
+  /** Storage deals per hub url: stopped with their client, so a removed hub's replica wait ends. */
+  private readonly deals = new Map<string, StorageDeals>();
   private decision: Decision | null = null;
   private sentAvailability = '';
   private closed = false;
@@ -71,10 +73,12 @@ export class NetworkService implements WorkExecutor {
     for (const [url] of gone) this.clients.delete(url);
     for (const [url] of gone) this.work?.hubRemoved(networkKey(url));
     for (const [url] of gone) this.intakes.delete(url);
+    for (const [url] of gone) this.stopDeals(url);
     for (const url of wanted) {
       if (this.clients.has(url)) continue;
       const intake = this.intakeFor(url);
       const deals = this.o.storage ? new StorageDeals({ origin: url, storage: this.o.storage.service, dataDir: this.o.storage.dataDir, log: this.o.log.child({ hub: networkKey(url), part: 'storage-deals' }) }) : null;
+      if (deals) this.deals.set(url, deals);
       const client = new HubClient({
         origin: url,
         key: () => this.o.key(),
@@ -165,6 +169,11 @@ export class NetworkService implements WorkExecutor {
     return intake;
   }
 
+  private stopDeals(url: string): void {
+    this.deals.get(url)?.stop();
+    this.deals.delete(url);
+  }
+
   client(url: string): HubClient | undefined {
     return this.clients.get(url);
   }
@@ -175,6 +184,7 @@ export class NetworkService implements WorkExecutor {
     await this.work?.close();
     const all = [...this.clients.values()];
     this.clients.clear();
+    for (const url of [...this.deals.keys()]) this.stopDeals(url);
     await Promise.all(all.map((c) => c.stop()));
   }
 }

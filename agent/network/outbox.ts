@@ -4,10 +4,10 @@
 // takes it. Delivery is upload (resumed from the offset the hub holds), then complete; the hub's
 // complete is idempotent for the same result, so a retry after a lost answer is harmless. An entry
 // ends once: delivered, or dropped with a logged reason when the hub says the lease is gone.
-import { constants as fsConstants } from 'node:fs';
-import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContentRef, ResultRef } from '../../protocol/index.js';
+import { copyDurably } from '../fs-util.js';
 import { Journal, readJournal } from '../journal.js';
 import type { Logger } from '../logger.js';
 import { DEFAULT_BACKOFF, backoffMs, type BackoffOptions } from './backoff.js';
@@ -108,13 +108,7 @@ export class Outbox {
     const file = `${what.id}.png`;
     const tmp = join(this.dir, `${file}.tmp`);
     await rm(tmp, { force: true });
-    await copyFile(source, tmp, fsConstants.COPYFILE_EXCL);
-    const fh = await open(tmp, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await copyDurably(source, tmp);
     const hex = await sha256File(tmp);
     const bytes = (await stat(tmp)).size;
     await rename(tmp, join(this.dir, file));

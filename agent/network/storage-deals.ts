@@ -32,7 +32,7 @@ import {
 } from '../../protocol/index.js';
 import type { Logger } from '../logger.js';
 import { BlobCache, uploadBlob } from './blob-transfer.js';
-import { HubRequestError, type HubHttp } from './hub-http.js';
+import { HubRequestError, firstIssue, type HubHttp } from './hub-http.js';
 
 /** What deals need of the agent's storage service (agent/storage/storage-service.ts). */
 export interface DealStorage {
@@ -56,11 +56,6 @@ export interface StorageDealsOptions {
   /** How often to look at an ingest while it is stored and sealed. */
   ingestPollMs?: number;
 }
-
-const issue = (e: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }) => {
-  const i = e.issues[0];
-  return i ? `${i.path.map(String).join('.') || '(body)'}: ${i.message}` : 'unknown';
-};
 
 export class StorageDeals {
   private readonly cache: BlobCache;
@@ -87,7 +82,7 @@ export class StorageDeals {
     if (this.stopped) return;
     const room = await this.o.storage.dealRoom().catch(() => ({ accept: false, freeBytes: 0 }));
     const answer = StoragePollResponse.safeParse(await http.post('/v1/storage/poll', { acceptDeals: room.accept, freeBytes: room.freeBytes }));
-    if (!answer.success) throw new HubRequestError('invalid', `refused the hub's storage poll answer (${issue(answer.error)})`);
+    if (!answer.success) throw new HubRequestError('invalid', `refused the hub's storage poll answer (${firstIssue(answer.error)})`);
     for (const c of answer.data.challenges) this.background(`c:${c.challengeId}`, () => this.answer(http, c));
     for (const r of answer.data.retrievals) this.background(`r:${r.retrievalId}`, () => this.upload(http, r));
     if (room.accept) for (const d of answer.data.deals) this.background(`d:${d.dealId}`, () => this.take(http, d));
@@ -104,7 +99,7 @@ export class StorageDeals {
     }
     // Said also when nothing was removed: this node holds nothing for the hub under that deal.
     const done = DealDroppedResponse.safeParse(await http.post(`/v1/storage/deals/${encodeURIComponent(d.dealId)}/dropped`, {}));
-    if (!done.success) throw new HubRequestError('invalid', `refused the hub's drop answer (${issue(done.error)})`);
+    if (!done.success) throw new HubRequestError('invalid', `refused the hub's drop answer (${firstIssue(done.error)})`);
   }
 
   private background(key: string, work: () => Promise<void>): void {
@@ -138,7 +133,7 @@ export class StorageDeals {
         ? { lost: { reason: (piece.lastScrub?.problem ?? 'the integrity check found the stored piece changed').slice(0, 300) } }
         : { proofs: await this.o.storage.proveLeaves(c.pieceCid, c.leaves) };
     const result = ChallengeResult.safeParse(await http.post(`/v1/storage/challenges/${encodeURIComponent(c.challengeId)}/proof`, body));
-    if (!result.success) throw new HubRequestError('invalid', `refused the hub's challenge answer (${issue(result.error)})`);
+    if (!result.success) throw new HubRequestError('invalid', `refused the hub's challenge answer (${firstIssue(result.error)})`);
     const r = result.data;
     this.o.storage.recordProof?.(c.pieceCid, {
       at: new Date().toISOString(),
@@ -158,7 +153,7 @@ export class StorageDeals {
     }
     await uploadBlob(http, path, r.blob, r.bytes);
     const done = RetrievalDoneResponse.safeParse(await http.post(`/v1/storage/retrievals/${encodeURIComponent(r.retrievalId)}/done`, {}));
-    if (!done.success) throw new HubRequestError('invalid', `refused the hub's retrieval answer (${issue(done.error)})`);
+    if (!done.success) throw new HubRequestError('invalid', `refused the hub's retrieval answer (${firstIssue(done.error)})`);
     this.o.log.info('uploaded a stored replica for the hub', { hub: this.o.origin, cid: r.pieceCid, received: done.data.received });
   }
 

@@ -15,8 +15,9 @@ import {
 /** The data-set id a local challenge uses: one piece, challenged on its own. */
 const LOCAL_SET_ID = 0n;
 
-const fromHex = (h: string) => Uint8Array.from(h.match(/../g)!.map((b) => parseInt(b, 16)));
-const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+// The worker's hex is schema-checked (64 lower-case digits) before it gets here.
+const fromHex = (h: string): Uint8Array => Buffer.from(h, 'hex');
+const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 export interface ProveInput {
   piece: PieceRecord;

@@ -6,8 +6,8 @@
 // Names on disk come from the commitment the worker computed (`<cid>.piece`, `<cid>.tree`) or from
 // ids the agent made (`.incoming-<id>`): never from a network or a request.
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, existsSync } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PieceCidText } from '../../protocol/index.js';
 import type {
@@ -25,6 +25,7 @@ import type {
   AgentToSealWorker,
 } from '../../protocol/index.js';
 import { InputError } from '../errors.js';
+import { copyDurably } from '../fs-util.js';
 import type { SealConnection, WorkerStarter } from '../jobs/worker-starter.js';
 import type { Logger } from '../logger.js';
 import type { WorkExecutor } from '../policy/executor.js';
@@ -370,16 +371,5 @@ export class StorageService implements WorkExecutor {
     } catch {
       return [];
     }
-  }
-}
-
-/** Copies and fsyncs, so a sealed piece is on the disk before it is recorded. */
-async function copyDurably(from: string, to: string): Promise<void> {
-  await copyFile(from, to, fsConstants.COPYFILE_EXCL);
-  const fd = await open(to, 'r+');
-  try {
-    await fd.sync();
-  } finally {
-    await fd.close();
   }
 }

@@ -2,10 +2,10 @@
 // the desktop app main keeps the secret with Electron's safeStorage (the OS keychain) and hands it
 // over on request; a headless agent keeps it in a file beside the keystore that only its
 // permissions protect (the README says so).
-import { chmodSync, closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NODE_KEY_FILES, type KeystoreSecret } from '../../protocol/node.js';
+import { createSecretFile, makeOwnerOnly } from '../fs-util.js';
 
 /** The secret cannot be had: the keystore stays locked and untouched (it is not damaged). */
 export class SecretUnavailableError extends Error {
@@ -34,16 +34,10 @@ export function fileSecretSource(dataDir: string): NodeKeySecretSource {
     get({ create }) {
       if (create) {
         try {
-          const fd = openSync(path, 'wx', 0o600);
-          const secret = randomBytes(32).toString('hex');
-          try {
-            writeSync(fd, `${secret}\n`);
-          } finally {
-            closeSync(fd);
-          }
-          return Promise.resolve(secret);
+          const secret = createSecretFile(path);
+          if (secret !== null) return Promise.resolve(secret);
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return Promise.reject(err as Error);
+          return Promise.reject(err as Error);
         }
       }
       let text: string;
@@ -57,10 +51,7 @@ export function fileSecretSource(dataDir: string): NodeKeySecretSource {
           ),
         );
       }
-      if (process.platform !== 'win32' && (statSync(path).mode & 0o077) !== 0) {
-        chmodSync(path, 0o600);
-        notice = `The node key's secret file ${NODE_KEY_FILES.secret} was readable by other users; Offhours made it private.`;
-      }
+      if (makeOwnerOnly(path)) notice = `The node key's secret file ${NODE_KEY_FILES.secret} was readable by other users; Offhours made it private.`;
       if (!SECRET.test(text)) return Promise.reject(new SecretUnavailableError(`the node key's secret file ${NODE_KEY_FILES.secret} is damaged`));
       return Promise.resolve(text);
     },
