@@ -43,7 +43,7 @@ interface HubValues {
 }
 
 /** A key on the command line would be visible to every user of the machine through `ps`. */
-function refuseKeyArguments(argv: string[]): void {
+export function refuseKeyArguments(argv: string[]): void {
   for (const a of argv) {
     const name = /^--(key|token|customer-key|api-key)(=|$)/.exec(a)?.[1];
     if (name) throw new CliError(`--${name} is not accepted: a key on the command line shows in "ps". Put it in a file readable only by you and pass --key-file FILE (or set OFFHOURS_HUB_KEY_FILE).`, EXIT.usage);
@@ -67,8 +67,8 @@ export function readKeyFile(file: string): string {
   return key;
 }
 
-/** The hub and its key, from flags, then the environment, then the local hub's own files. */
-export function customerFromArgs(values: HubValues, env: NodeJS.ProcessEnv = process.env): HubCustomer {
+/** The hub and its key, from flags, then the environment, then the local hub's own files (job and store commands). */
+export function hubFromArgs(values: HubValues, env: NodeJS.ProcessEnv = process.env): { url: string; key: string } {
   const given = values.hub ?? (env.OFFHOURS_HUB_URL || undefined);
   const url = given ?? LOCAL_HUB;
   const problem = hubUrlProblem(url);
@@ -76,7 +76,7 @@ export function customerFromArgs(values: HubValues, env: NodeJS.ProcessEnv = pro
   let keyFile = values['key-file'] ?? (env.OFFHOURS_HUB_KEY_FILE || undefined);
   if (keyFile === undefined) {
     // Only for the local default hub: a key file of this machine's hub must never go to a hub someone named.
-    const local = join(resolveDataDirFromArgs(values['data-dir']).path, 'hub', 'customer-key');
+    const local = join(resolveDataDirFromArgs(values['data-dir'], env).path, 'hub', 'customer-key');
     if (given === undefined && existsSync(local)) keyFile = local;
     else
       throw new CliError(
@@ -86,7 +86,11 @@ export function customerFromArgs(values: HubValues, env: NodeJS.ProcessEnv = pro
         EXIT.usage,
       );
   }
-  return new HubCustomer({ url, key: readKeyFile(resolve(keyFile)) });
+  return { url, key: readKeyFile(resolve(keyFile)) };
+}
+
+export function customerFromArgs(values: HubValues, env: NodeJS.ProcessEnv = process.env): HubCustomer {
+  return new HubCustomer(hubFromArgs(values, env));
 }
 
 export function parseFrames(text: string): { start: number; end: number } {

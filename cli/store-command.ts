@@ -10,18 +10,18 @@
 // user, in <data dir>/customer/store-keys/<fileId>.json. The hub comes from --hub or
 // $OFFHOURS_HUB_URL, the customer key from --key-file or $OFFHOURS_HUB_KEY_FILE.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { ContentRef, DEFAULT_STORE_DAYS, HubId, MAX_REPLICAS, MAX_STORE_DAYS, PieceCidText, StoreFileRequest, StoredFileName, hubUrlProblem, refHex } from '../protocol/index.js';
+import { ContentRef, DEFAULT_STORE_DAYS, HubId, MAX_REPLICAS, MAX_STORE_DAYS, PieceCidText, StoreFileRequest, StoredFileName, refHex } from '../protocol/index.js';
 import { resolveDataDirFromArgs } from '../agent/args.js';
 import { commpFile } from '../workers/seal/commp.js';
 import { CliError, EXIT } from './api-client.js';
 import { HubCustomer, hashFile } from './hub-customer.js';
-import { readKeyFile } from './job-command.js';
+import { hubFromArgs, refuseKeyArguments } from './job-command.js';
 import { ProgressBar } from './progress-bar.js';
 import { parseDuration } from './duration.js';
 import { StoreClient } from './store-client.js';
@@ -170,29 +170,6 @@ async function writePrivate(path: string, text: string): Promise<void> {
   await rename(tmp, path);
 }
 
-// ---- the hub -----------------------------------------------------------------------------------
-
-const LOCAL_HUB = 'http://127.0.0.1:8787';
-
-function hubFromArgs(values: { hub?: string | undefined; 'key-file'?: string | undefined }, dataDir: string, env: NodeJS.ProcessEnv): { url: string; key: string } {
-  const given = values.hub ?? (env.OFFHOURS_HUB_URL || undefined);
-  const url = given ?? LOCAL_HUB;
-  const problem = hubUrlProblem(url);
-  if (problem) throw new CliError(`The hub URL ${url} cannot be used: ${problem}.`, EXIT.usage);
-  let keyFile = values['key-file'] ?? (env.OFFHOURS_HUB_KEY_FILE || undefined);
-  // Only for the local default hub: a key of this machine's hub must never go to a hub someone named.
-  const local = join(dataDir, 'hub', 'customer-key');
-  if (keyFile === undefined && given === undefined && existsSync(local)) keyFile = local;
-  if (keyFile === undefined) throw new CliError(`No customer key for ${url}: pass --key-file FILE (or set OFFHOURS_HUB_KEY_FILE). The key is never taken on the command line.`, EXIT.usage);
-  return { url, key: readKeyFile(resolve(keyFile)) };
-}
-
-function refuseKeyArguments(argv: string[]): void {
-  for (const a of argv) {
-    if (/^--(key|token|customer-key|api-key)(=|$)/.test(a)) throw new CliError('A key on the command line shows in "ps": pass --key-file FILE (or set OFFHOURS_HUB_KEY_FILE).', EXIT.usage);
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- put and get -------------------------------------------------------------------------------
@@ -332,7 +309,7 @@ export async function runStoreCommand(argv: string[], out: (s: string) => void, 
       if (!Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS) throw new CliError(`--replicas must be a whole number from 1 to ${MAX_REPLICAS}`, EXIT.usage);
       const days = values.days === undefined ? DEFAULT_STORE_DAYS : /^\d{1,4}$/.test(values.days) ? Number(values.days) : NaN;
       if (!Number.isInteger(days) || days < 1 || days > MAX_STORE_DAYS) throw new CliError(`--days must be a whole number from 1 to ${MAX_STORE_DAYS}`, EXIT.usage);
-      return put(hubFromArgs(values, dataDir, env), dataDir, positionals[0]!, replicas, days, values.name, out);
+      return put(hubFromArgs(values, env), dataDir, positionals[0]!, replicas, days, values.name, out);
     }
     case 'get': {
       if (positionals.length !== 2) throw new CliError('usage: offhours store get ID FILE [--wait 10m]', EXIT.usage);
@@ -344,7 +321,7 @@ export async function runStoreCommand(argv: string[], out: (s: string) => void, 
           throw new CliError((err as Error).message, EXIT.usage);
         }
       }
-      return get(hubFromArgs(values, dataDir, env), dataDir, positionals[0]!, positionals[1]!, waitMs, out);
+      return get(hubFromArgs(values, env), dataDir, positionals[0]!, positionals[1]!, waitMs, out);
     }
     default:
       throw new CliError(`unknown store command: ${sub ?? '(none)'}\n${STORE_HELP}`, EXIT.usage);

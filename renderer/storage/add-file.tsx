@@ -1,41 +1,17 @@
 // Stores a file of this machine as a local piece (what `offhours storage add` does), and lists the
 // files on their way in: waiting for the rules, copying, sealing, and the last ones that ended.
 // Ingest runs under the schedule like any work, so "waiting" comes with the rules' reason.
-import { useId, useState } from 'react';
-import type { FieldError, Ingest } from '../../protocol/index.js';
+import { useId } from 'react';
+import type { Ingest } from '../../protocol/index.js';
+import { OneFieldForm } from '../components/one-field-form.js';
 import { formatDateTime } from '../format.js';
-import { TextField } from '../power/text-field.js';
-import { canAct, useAgent } from '../use-agent.js';
+import { useAgent } from '../use-agent.js';
 import { PieceCid } from './piece-cid.js';
 import { INGEST_STATE_LABEL, INGEST_STATE_TONE } from './words.js';
 
 export function AddFileCard({ ingests, onQueued }: { ingests: readonly Ingest[]; onQueued: (ingest: Ingest) => void }) {
   const ids = useId();
-  const { state, agent } = useAgent();
-  const [file, setFile] = useState('');
-  const [errors, setErrors] = useState<FieldError[]>([]);
-  const [refusal, setRefusal] = useState<string | null>(null);
-  const [queued, setQueued] = useState<string | null>(null);
-
-  const add = async () => {
-    setQueued(null);
-    setRefusal(null);
-    const result = await agent.addStorageFile(file.trim());
-    if (!result.ok) {
-      const fields = result.error.fields ?? [];
-      setErrors(fields);
-      if (fields.length === 0) {
-        setRefusal(result.error.code === 'storage_off' ? 'Choose a storage folder and save it first: no disk is shared yet.' : result.error.message);
-      }
-      return;
-    }
-    setErrors([]);
-    setFile('');
-    setQueued(`Queued ${result.value.file}.`);
-    onQueued(result.value);
-  };
-
-  const fileErrors = errors.filter((f) => f.path === 'file' || f.path === '(body)');
+  const { agent } = useAgent();
 
   return (
     <section className="card" aria-labelledby={`${ids}-title`} data-testid="storage-add">
@@ -46,41 +22,21 @@ export function AddFileCard({ ingests, onQueued }: { ingests: readonly Ingest[];
         Stores and seals a file of the agent’s machine as a local piece, to check your own files or try proofs before any network sends data. The file is only
         read, never served.
       </p>
-      <form
-        className="queue-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void add();
+      <OneFieldForm
+        label="File to store"
+        field="file"
+        placeholder="/home/you/backup.tar"
+        hint="An absolute path."
+        button="Store this file"
+        pending="storage-add"
+        refusalTestId="add-refusal"
+        send={(file) => agent.addStorageFile(file)}
+        refusal={(error) => (error.code === 'storage_off' ? 'Choose a storage folder and save it first: no disk is shared yet.' : error.message)}
+        done={(ingest) => {
+          onQueued(ingest);
+          return `Queued ${ingest.file}.`;
         }}
-      >
-        <TextField
-          className="form-field-wide"
-          label="File to store"
-          value={file}
-          onChange={(v) => {
-            setFile(v);
-            setQueued(null);
-          }}
-          errors={fileErrors}
-          placeholder="/home/you/backup.tar"
-          hint="An absolute path."
-        />
-        {refusal && (
-          <p className="field-error form-field-wide" role="alert" data-testid="add-refusal">
-            {refusal}
-          </p>
-        )}
-        <div className="form-actions">
-          <button type="submit" className="button button-secondary" disabled={!canAct(state)} aria-busy={state.pending === 'storage-add'}>
-            Store this file
-          </button>
-          {queued && (
-            <span className="form-status" role="status">
-              {queued}
-            </span>
-          )}
-        </div>
-      </form>
+      />
       {ingests.length > 0 && (
         <>
           <h3 className="card-subtitle">Files being added</h3>
